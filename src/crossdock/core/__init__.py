@@ -1,0 +1,1 @@
+"""The core domain: canonical documents and the rules that govern them. Pure: no I/O."""

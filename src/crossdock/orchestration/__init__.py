@@ -1,0 +1,1 @@
+"""Orchestration: the durable workflow engine, its messages, and the ports adapters implement."""
