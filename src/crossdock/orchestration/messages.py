@@ -4,9 +4,9 @@ Three kinds of value travel through the engine:
 
 * **Messages** arrive at one order's workflow (its correlation key is ``order_id``), from a channel,
   from the warehouse, from a delivery's result, from a timer or from an operator.
-* **Commands** are what a decision asks for. *Local* commands (``ReserveStock`` …) are carried out
-  by the engine inside the step's own transaction; *delivery* commands (``CreateSalesOrder`` …) become
-  durable rows in their target system's queue and are sent by the delivery runner.
+* **Commands** are what a decision asks for. *Local* commands (``ReserveStock`` …) are carried
+  out by the engine inside the step's own transaction; *delivery* commands (``CreateSalesOrder``
+  …) become durable rows in their target system's queue and are sent by the delivery runner.
 * **Events** are business facts published through the outbox (CloudEvents on the wire).
 
 Every class is frozen and keyword-only; ``kind`` is the stable name stored in the database.
