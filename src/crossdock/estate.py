@@ -1,0 +1,162 @@
+"""The estate file (``crossdock.yaml``): which systems exist, their connectors and roles (D7).
+
+Roles, not names, drive the orchestration:
+
+* ``master_data`` — system of record for customers, products and prices;
+* ``inventory`` — system of record for stock on hand;
+* ``fulfilment`` — system of execution that picks, packs and ships;
+* ``status`` — system of engagement told about every status change;
+* ``finance`` — an ERP that can own orders (routing rules name which).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from crossdock.core.errors import ConfigurationError
+from crossdock.core.invoice import GatePolicy
+from crossdock.core.routing import RoutingRule, RoutingTable
+from crossdock.orchestration.workflow import WorkflowPolicy
+
+Role = Literal["master_data", "inventory", "fulfilment", "status", "finance"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SystemSpec(_Strict):
+    """One external system."""
+
+    connector: str
+    """The connector type (``legacy_erp``, ``cloud_erp``, ``wms``, ``customer_service``)."""
+    base_url: str
+    roles: tuple[Role, ...] = ()
+    timeout_s: float = 10.0
+    settings: dict[str, Any] = Field(default_factory=dict)
+    """Connector-specific settings (credentials, company codes …)."""
+
+
+class RoutingSpec(_Strict):
+    """The routing table."""
+
+    default_system: str
+    rules: tuple[RoutingRule, ...] = ()
+
+
+class LocationSpec(_Strict):
+    """Which warehouse ships an order that names none."""
+
+    default: str
+    regions: dict[str, str] = Field(default_factory=dict)
+
+
+class Estate(_Strict):
+    """The whole estate file."""
+
+    systems: dict[str, SystemSpec]
+    routing: RoutingSpec
+    locations: LocationSpec
+    price_tolerance: Decimal = Decimal("0.01")
+    booking_deadline_minutes: float = 30.0
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Estate:
+        names = set(self.systems)
+        routed = {self.routing.default_system, *(rule.system for rule in self.routing.rules)}
+        for name in sorted(routed - names):
+            raise ValueError(f"routing names system {name!r}, which is not in systems")
+        for name in sorted(routed):
+            if "finance" not in self.systems[name].roles:
+                raise ValueError(f"routing sends orders to {name!r}, which lacks the finance role")
+        required: tuple[Role, ...] = ("fulfilment", "master_data")
+        for role in required:
+            if not self.with_role(role):
+                raise ValueError(f"no system has the {role} role")
+        return self
+
+    def with_role(self, role: Role) -> list[str]:
+        """Names of the systems that have ``role``."""
+        return [name for name, spec in self.systems.items() if role in spec.roles]
+
+    def workflow_policy(self) -> WorkflowPolicy:
+        """The order-to-cash policy this estate implies."""
+        return WorkflowPolicy(
+            routing=RoutingTable.of(self.routing.rules, self.routing.default_system),
+            gate=GatePolicy(price_tolerance=self.price_tolerance),
+            fulfilment_system=self.with_role("fulfilment")[0],
+            status_systems=tuple(self.with_role("status")),
+            region_locations=dict(self.locations.regions),
+            default_location=self.locations.default,
+            booking_deadline=timedelta(minutes=self.booking_deadline_minutes),
+            price_tolerance=self.price_tolerance,
+        )
+
+
+def parse_estate(document: dict[str, Any], *, source: str = "estate") -> Estate:
+    """Validate an estate document, naming the bad key on failure."""
+    try:
+        return Estate.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or source
+        raise ConfigurationError(f"{source}:{key}", first["msg"]) from exc
+
+
+def load_estate(path: Path) -> Estate:
+    """Read and validate an estate file."""
+    try:
+        document = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ConfigurationError("estate_file", f"cannot read {path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigurationError("estate_file", f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(document, dict):
+        raise ConfigurationError("estate_file", f"{path} must hold a mapping")
+    return parse_estate(document, source=str(path))
+
+
+def sandbox_estate(host: str = "127.0.0.1", base_port: int = 8101) -> Estate:
+    """The estate of the sandbox (``crossdock sandbox up``) on its default ports."""
+    url = f"http://{host}:{{}}"
+    return parse_estate(
+        {
+            "systems": {
+                "legacy_erp": {
+                    "connector": "legacy_erp",
+                    "base_url": url.format(base_port + 1),
+                    "roles": ["master_data", "finance"],
+                },
+                "cloud_erp": {
+                    "connector": "cloud_erp",
+                    "base_url": url.format(base_port + 2),
+                    "roles": ["finance"],
+                },
+                "wms": {
+                    "connector": "wms",
+                    "base_url": url.format(base_port + 3),
+                    "roles": ["fulfilment", "inventory"],
+                },
+                "customer_service": {
+                    "connector": "customer_service",
+                    "base_url": url.format(base_port + 4),
+                    "roles": ["status"],
+                },
+            },
+            "routing": {
+                "default_system": "legacy_erp",
+                "rules": [
+                    {"name": "entity-A-legacy", "legal_entity": "A", "system": "legacy_erp"},
+                    {"name": "entity-B-cloud", "legal_entity": "B", "system": "cloud_erp"},
+                ],
+            },
+            "locations": {"default": "WH-EAST", "regions": {"EAST": "WH-EAST", "WEST": "WH-WEST"}},
+        },
+        source="sandbox estate",
+    )

@@ -1,0 +1,1 @@
+"""Store adapters: SQLAlchemy over SQLite (embedded) and PostgreSQL (scale-out)."""

@@ -1,0 +1,239 @@
+"""The relational schema, shared by SQLite and PostgreSQL (Alembic migrations follow it).
+
+Quantities are stored as integers in ten-thousandths (``QTY_SCALE``) so that reservations can be
+checked and changed atomically in one ``UPDATE … WHERE available >= :q`` on every database, exactly.
+Documents (order, state, commands, events) are JSON text: the columns beside them exist to query.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+QTY_SCALE = 10_000
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def to_scaled(quantity: Decimal) -> int:
+    """A decimal quantity as stored (exact to four decimals)."""
+    return int((quantity * QTY_SCALE).to_integral_value())
+
+
+def from_scaled(value: int) -> Decimal:
+    """A stored quantity as a decimal."""
+    return (Decimal(value) / QTY_SCALE).normalize()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on every database (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are refused: pass an aware UTC time")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        result: datetime = value
+        return result.replace(tzinfo=UTC) if result.tzinfo is None else result.astimezone(UTC)
+
+
+def _ts(name: str, *, nullable: bool = False) -> Column[datetime]:
+    return Column(name, UtcDateTime(), nullable=nullable)
+
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("channel", String(64), nullable=False),
+    Column("channel_order_number", String(128), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("customer_po", String(128), nullable=False, server_default=""),
+    Column("status", String(32), nullable=False),
+    Column("version", Integer, nullable=False, server_default=text("0")),
+    Column("quarantined", Boolean, nullable=False, server_default=text("false")),
+    Column("quarantine_reason", Text, nullable=False, server_default=""),
+    Column("order_doc", Text, nullable=False),
+    Column("state_doc", Text, nullable=True),
+    _ts("received_at"),
+    _ts("updated_at"),
+    _ts("closed_at", nullable=True),
+    UniqueConstraint("channel", "channel_order_number"),
+    Index(None, "status"),
+    Index(None, "customer_id"),
+    Index(None, "customer_po"),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("message_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("order_id", String(64), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("source", String(128), nullable=False),
+    Column("dedupe_key", String(256), nullable=True, unique=True),
+    Column("causation_id", String(128), nullable=False, server_default=""),
+    _ts("received_at"),
+    _ts("processed_at", nullable=True),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Index(
+        "ix_inbox_pending",
+        "order_id",
+        "message_id",
+        postgresql_where=text("processed_at IS NULL"),
+        sqlite_where=text("processed_at IS NULL"),
+    ),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("delivery_id", String(64), nullable=False, unique=True),
+    Column("order_id", String(64), nullable=False),
+    Column("system", String(64), nullable=False),
+    Column("operation", String(64), nullable=False),
+    Column("idempotency_key", String(256), nullable=False, unique=True),
+    Column("command", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    _ts("next_attempt_at"),
+    _ts("lease_until", nullable=True),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("causation_id", String(128), nullable=False, server_default=""),
+    _ts("created_at"),
+    _ts("completed_at", nullable=True),
+    Index(
+        "ix_deliveries_open",
+        "system",
+        "seq",
+        postgresql_where=text("status IN ('pending', 'in_flight')"),
+        sqlite_where=text("status IN ('pending', 'in_flight')"),
+    ),
+    Index(None, "order_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("order_id", String(64), nullable=False),
+    Column("type", String(128), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("causation_id", String(128), nullable=False, server_default=""),
+    _ts("created_at"),
+    _ts("published_at", nullable=True),
+    Index(
+        "ix_outbox_unpublished",
+        "seq",
+        postgresql_where=text("published_at IS NULL"),
+        sqlite_where=text("published_at IS NULL"),
+    ),
+)
+
+timers = Table(
+    "timers",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    _ts("due_at"),
+    Index(None, "due_at"),
+)
+
+timeline = Table(
+    "timeline",
+    metadata,
+    Column("entry_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("order_id", String(64), nullable=False),
+    _ts("at"),
+    Column("kind", String(16), nullable=False),
+    Column("system", String(64), nullable=False, server_default=""),
+    Column("summary", Text, nullable=False),
+    Column("rule", String(128), nullable=False, server_default=""),
+    Column("correlation_id", String(128), nullable=False, server_default=""),
+    Column("causation_id", String(128), nullable=False, server_default=""),
+    Column("detail", Text, nullable=False, server_default="{}"),
+    Index(None, "order_id", "entry_id"),
+)
+
+inventory = Table(
+    "inventory",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("location", String(64), primary_key=True),
+    Column("on_hand", BigInteger, nullable=False),
+    Column("reserved", BigInteger, nullable=False, server_default=text("0")),
+    Column("safety_stock", BigInteger, nullable=False, server_default=text("0")),
+    _ts("updated_at"),
+)
+
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("sku", String(64), nullable=False),
+    Column("location", String(64), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("email", String(256), nullable=False, server_default=""),
+    Column("doc", Text, nullable=False),
+    Index(None, "email"),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("doc", Text, nullable=False),
+)
+
+prices = Table(
+    "prices",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("customer_id", String(64), primary_key=True),
+    Column("doc", Text, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Event transports: how published business events reach their subscribers."""

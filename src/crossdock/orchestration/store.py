@@ -1,0 +1,386 @@
+"""The store port: a unit of work over the repositories the engine needs.
+
+One unit of work is one database transaction (ARCHITECTURE D1): a step loads the order, decides,
+and in the same transaction saves the state, appends outbox events, enqueues deliveries, writes the
+timeline and marks the inbound message processed. Adapters: ``SqlStore`` (SQLite, PostgreSQL).
+
+Quantities and money cross this port as :class:`~decimal.Decimal`; adapters store them exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from crossdock.core.catalog import Price, Product
+from crossdock.core.inventory import InventoryPosition, ReservationLine
+from crossdock.core.order import Order, OrderStatus
+from crossdock.core.party import Customer
+from crossdock.orchestration.workflow import OrderState
+
+
+class ConcurrencyConflict(Exception):
+    """Another worker saved the same order first; the transaction must be retried."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboxRecord:
+    """A message waiting for (or done by) an order's workflow."""
+
+    message_id: int
+    order_id: str
+    kind: str
+    body: dict[str, Any]
+    source: str
+    causation_id: str
+    received_at: datetime
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryRecord:
+    """A durable command to one external system."""
+
+    delivery_id: str
+    order_id: str
+    system: str
+    operation: str
+    idempotency_key: str
+    command: dict[str, Any]
+    status: Literal["pending", "in_flight", "done", "failed"]
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    causation_id: str = ""
+    last_error: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxRecord:
+    """A business event waiting to be published."""
+
+    seq: int
+    event_id: str
+    order_id: str
+    type: str
+    data: dict[str, Any]
+    created_at: datetime
+    causation_id: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimelineEntry:
+    """One line of an order's timeline."""
+
+    order_id: str
+    at: datetime
+    kind: Literal["inbound", "decision", "delivery", "event", "exception", "timer"]
+    summary: str
+    system: str = ""
+    rule: str = ""
+    correlation_id: str = ""
+    causation_id: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+    entry_id: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderRow:
+    """An order as the store indexes it, with its workflow state once the first step ran."""
+
+    order_id: str
+    channel: str
+    channel_order_number: str
+    customer_id: str
+    customer_po: str
+    status: OrderStatus
+    version: int
+    received_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    order: Order
+    state: OrderState | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderQuery:
+    """Filters for listing orders."""
+
+    status: str | None = None
+    customer_id: str | None = None
+    customer_po: str | None = None
+    channel_order_number: str | None = None
+    limit: int = 100
+    after: str | None = None
+    """Keyset pagination: only orders whose id sorts after this one."""
+
+
+class OrderRepository(Protocol):
+    """Orders and their workflow state."""
+
+    def add(self, order: Order) -> bool:
+        """Store a new order. False when the channel already sent this order number."""
+        ...
+
+    def find_by_channel_number(self, channel: str, number: str) -> str | None:
+        """The order id a channel's order number maps to."""
+        ...
+
+    def get(self, order_id: str) -> OrderRow | None:
+        """One order."""
+        ...
+
+    def lock(self, order_ids: Sequence[str]) -> list[OrderRow]:
+        """Load and lock orders for a step; skips orders another worker holds."""
+        ...
+
+    def save(self, state: OrderState, expected_version: int, now: datetime) -> None:
+        """Save a new state; raises :class:`ConcurrencyConflict` if the version moved."""
+        ...
+
+    def search(self, query: OrderQuery) -> list[OrderRow]:
+        """Orders matching the filters, newest id last."""
+        ...
+
+    def with_status(self, status: OrderStatus, limit: int = 1000) -> list[str]:
+        """Ids of orders in one status."""
+        ...
+
+    def quarantine(self, order_id: str, reason: str) -> None:
+        """Stop processing an order's messages until a person releases it."""
+        ...
+
+    def count_by_status(self) -> dict[str, int]:
+        """How many orders sit in each status."""
+        ...
+
+
+class InboxRepository(Protocol):
+    """Messages for workflows, deduplicated, processed in order per order."""
+
+    def append(
+        self,
+        *,
+        order_id: str,
+        kind: str,
+        body: dict[str, Any],
+        source: str,
+        dedupe_key: str | None,
+        causation_id: str,
+        now: datetime,
+    ) -> int | None:
+        """Store a message. None when ``dedupe_key`` was seen before (nothing stored)."""
+        ...
+
+    def pending_orders(self, limit: int) -> list[str]:
+        """Orders with unprocessed messages, oldest message first, quarantined orders skipped."""
+        ...
+
+    def pending_for(self, order_ids: Sequence[str]) -> list[InboxRecord]:
+        """Unprocessed messages of these orders, in arrival order."""
+        ...
+
+    def mark_processed(self, message_ids: Sequence[int], now: datetime) -> None:
+        """Done: never processed again."""
+        ...
+
+    def record_failure(self, message_id: int, error: str) -> int:
+        """Count a failed attempt; returns the attempts so far."""
+        ...
+
+    def backlog(self) -> int:
+        """Unprocessed messages."""
+        ...
+
+
+class DeliveryRepository(Protocol):
+    """Per-system queues of commands to external systems."""
+
+    def enqueue(self, record: DeliveryRecord) -> bool:
+        """Queue a delivery; False when its idempotency key is already queued (nothing stored)."""
+        ...
+
+    def claim(
+        self, system: str, limit: int, now: datetime, lease_until: datetime
+    ) -> list[DeliveryRecord]:
+        """Due deliveries for a system, at most one per order (per-order order), leased."""
+        ...
+
+    def complete(self, delivery_id: str, now: datetime) -> None:
+        """Delivered."""
+        ...
+
+    def retry_later(self, delivery_id: str, next_attempt_at: datetime, error: str) -> None:
+        """Failed for now; due again at ``next_attempt_at``."""
+        ...
+
+    def fail(self, delivery_id: str, error: str, now: datetime) -> None:
+        """Failed for good."""
+        ...
+
+    def next_due(self, system: str) -> datetime | None:
+        """When the earliest waiting delivery for a system becomes due."""
+        ...
+
+    def systems_with_work(self) -> list[str]:
+        """Systems that have unfinished deliveries."""
+        ...
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Deliveries per system and status."""
+        ...
+
+    def for_order(self, order_id: str) -> list[DeliveryRecord]:
+        """Every delivery of an order."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    """Events waiting to be published, in commit order."""
+
+    def append(
+        self, *, order_id: str, type: str, data: dict[str, Any], causation_id: str, now: datetime
+    ) -> str:
+        """Store an event; returns its id."""
+        ...
+
+    def unpublished(self, limit: int) -> list[OutboxRecord]:
+        """The oldest events not yet published."""
+        ...
+
+    def mark_published(self, seqs: Sequence[int], now: datetime) -> None:
+        """Published: the relay will not send them again."""
+        ...
+
+    def after(self, seq: int, limit: int) -> list[OutboxRecord]:
+        """The event feed: events after a cursor."""
+        ...
+
+
+class TimerRepository(Protocol):
+    """Deadlines set by workflows."""
+
+    def schedule(self, order_id: str, name: str, due_at: datetime) -> None:
+        """Set (or move) a timer."""
+        ...
+
+    def cancel(self, order_id: str, name: str) -> None:
+        """Forget a timer."""
+        ...
+
+    def take_due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
+        """Remove and return (order id, timer name) of every timer due by ``now``."""
+        ...
+
+    def next_due(self) -> datetime | None:
+        """When the earliest timer is due."""
+        ...
+
+
+class TimelineRepository(Protocol):
+    """The order timeline: every message, decision, delivery attempt and exception."""
+
+    def append(self, entries: Sequence[TimelineEntry]) -> None:
+        """Add entries."""
+        ...
+
+    def for_order(self, order_id: str) -> list[TimelineEntry]:
+        """An order's timeline, oldest first."""
+        ...
+
+
+class InventoryRepository(Protocol):
+    """Stock positions and reservations; reservations are atomic."""
+
+    def upsert_positions(self, positions: Sequence[InventoryPosition], now: datetime) -> list[str]:
+        """Set on hand and safety stock from the system of execution (reserved is kept).
+
+        Returns the ``sku@location`` keys whose availability went up.
+        """
+        ...
+
+    def reserve(self, order_id: str, lines: Sequence[ReservationLine]) -> bool:
+        """Hold every line or nothing. False when any line cannot be held in full."""
+        ...
+
+    def release(self, order_id: str) -> list[ReservationLine]:
+        """Give back everything an order holds; returns what was released."""
+        ...
+
+    def consume(self, order_id: str, lines: Sequence[ReservationLine]) -> None:
+        """Shipped: reduce on hand and the order's reservation together."""
+        ...
+
+    def positions(
+        self, skus: Sequence[str], location: str | None = None
+    ) -> list[InventoryPosition]:
+        """Current positions of these SKUs."""
+        ...
+
+    def reserved_for(self, order_id: str) -> list[ReservationLine]:
+        """What an order holds."""
+        ...
+
+
+class MasterDataRepository(Protocol):
+    """Read models of customers, products and prices, fed from their system of record."""
+
+    def upsert_customers(self, customers: Sequence[Customer]) -> None:
+        """Replace or add customers."""
+        ...
+
+    def upsert_products(self, products: Sequence[Product]) -> None:
+        """Replace or add products."""
+        ...
+
+    def upsert_prices(self, prices: Sequence[Price]) -> None:
+        """Replace or add prices."""
+        ...
+
+    def customer(self, customer_id: str) -> Customer | None:
+        """One customer."""
+        ...
+
+    def customer_by_email(self, email: str) -> Customer | None:
+        """A customer found by contact email (storefront buyers)."""
+        ...
+
+    def products(self, skus: Sequence[str]) -> dict[str, Product]:
+        """Known products among ``skus``."""
+        ...
+
+    def prices(self, skus: Sequence[str], currency: str, customer_id: str) -> dict[str, Price]:
+        """The price per SKU for a customer: contract price first, else list price."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """How many customers, products and prices are known."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository. Commits on a clean exit, rolls back otherwise."""
+
+    orders: OrderRepository
+    inbox: InboxRepository
+    deliveries: DeliveryRepository
+    outbox: OutboxRepository
+    timers: TimerRepository
+    timeline: TimelineRepository
+    inventory: InventoryRepository
+    masterdata: MasterDataRepository
+
+
+class Store(Protocol):
+    """Opens units of work."""
+
+    def unit_of_work(self, *, write: bool = True) -> AbstractContextManager[UnitOfWork]:
+        """A transaction; ``write=False`` for read-only work that need not wait for writers."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...

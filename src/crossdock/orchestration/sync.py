@@ -1,0 +1,98 @@
+"""Feeding crossdock's read models from systems of record (D7).
+
+Master data flows from its system of record only; inventory from the system of execution. When a
+position's availability goes up, every backordered order waiting at that location is told, so it
+can try its reservation again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from crossdock.core.inventory import InventoryPosition
+from crossdock.core.order import OrderStatus
+from crossdock.orchestration.clock import Clock
+from crossdock.orchestration.gateways import InventorySource, MasterDataSource
+from crossdock.orchestration.messages import StockAvailable
+from crossdock.orchestration.store import Store
+from crossdock.orchestration.wakeups import Wakeups
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """What a sync changed."""
+
+    customers: int = 0
+    products: int = 0
+    prices: int = 0
+    positions: int = 0
+    raised: int = 0
+    woken_orders: int = 0
+
+
+class MasterDataSync:
+    """Copies customers, products and prices from their system of record."""
+
+    def __init__(self, store: Store, source: MasterDataSource) -> None:
+        self.store = store
+        self.source = source
+
+    async def run_once(self) -> SyncReport:
+        """One full refresh."""
+        customers, products, prices = await asyncio.gather(
+            self.source.customers(), self.source.products(), self.source.prices()
+        )
+
+        def write() -> None:
+            with self.store.unit_of_work() as uow:
+                uow.masterdata.upsert_customers(customers)
+                uow.masterdata.upsert_products(products)
+                uow.masterdata.upsert_prices(prices)
+
+        await asyncio.to_thread(write)
+        return SyncReport(customers=len(customers), products=len(products), prices=len(prices))
+
+
+class InventorySync:
+    """Copies stock positions from the system of execution and wakes backordered orders."""
+
+    def __init__(
+        self, store: Store, source: InventorySource, clock: Clock, wakeups: Wakeups
+    ) -> None:
+        self.store = store
+        self.source = source
+        self.clock = clock
+        self.wakeups = wakeups
+
+    async def run_once(self) -> SyncReport:
+        """One full refresh."""
+        positions = await self.source.positions()
+        report = await asyncio.to_thread(self.apply, list(positions))
+        if report.woken_orders:
+            self.wakeups.notify("inbox")
+        return report
+
+    def apply(self, positions: list[InventoryPosition]) -> SyncReport:
+        """Store positions; tell backordered orders about stock that became available."""
+        now = self.clock.now()
+        woken = 0
+        with self.store.unit_of_work() as uow:
+            raised = uow.inventory.upsert_positions(positions, now)
+            if raised:
+                waiting = uow.orders.with_status(OrderStatus.BACKORDERED)
+                for key in raised:
+                    sku, _, location = key.partition("@")
+                    message = StockAvailable(sku=sku, location=location)
+                    for order_id in waiting:
+                        uow.inbox.append(
+                            order_id=order_id,
+                            kind=message.kind,
+                            body=message.model_dump(mode="json"),
+                            source="inventory",
+                            dedupe_key=None,
+                            causation_id=f"stock:{key}",
+                            now=now,
+                        )
+                        woken += 1
+        return SyncReport(positions=len(positions), raised=len(raised), woken_orders=woken)
