@@ -238,3 +238,16 @@ def test_an_order_ships_from_its_regions_warehouse_when_it_names_none() -> None:
     assert driver.status() is S.ROUTED
     assert driver.current.reservation is not None
     assert driver.current.reservation.location == "WH-W"
+
+
+def test_milestones_that_overtake_the_warehouses_acceptance_still_ship_the_order() -> None:
+    driver = Driver()
+    driver.to_booked()
+
+    driver.send(milestone("S1", bolts="10", nuts="4", final=True))
+    assert driver.status() is S.SHIPPED
+
+    late = driver.send(FulfilmentAccepted(system="wms", fulfilment_id="F-9"))
+    assert driver.status() is S.SHIPPED
+    assert driver.current.fulfilment_id == "F-9"
+    assert late.commands == []

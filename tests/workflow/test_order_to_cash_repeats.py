@@ -119,15 +119,16 @@ def test_a_repeated_invoice_posting_and_acknowledgement_change_nothing() -> None
     assert driver.status() is S.INVOICED
 
 
-def test_milestones_before_the_order_is_released_are_ignored() -> None:
+def test_milestones_before_fulfilment_was_requested_are_ignored() -> None:
     driver = Driver()
-    driver.to_booked()
+    driver.receive()
+    assert driver.status() is S.ROUTED
     before = driver.current
 
     outcome = driver.send(milestone("S1", bolts="10"))
 
     assert outcome.first.state == before
-    assert "ignored shipped for shipment S1: the order is booked" in outcome.summary
+    assert "ignored shipped for shipment S1: the order is routed" in outcome.summary
 
 
 # ---------------------------------------------------------------- a property

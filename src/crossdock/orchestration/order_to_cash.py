@@ -47,6 +47,7 @@ from crossdock.orchestration.messages import (
     StockShort,
 )
 from crossdock.orchestration.order_to_cash_shipments import (
+    SHIPPING,
     close_if_done,
     invoices_to_issue,
     post_invoice,
@@ -302,6 +303,10 @@ class OrderToCash:
             step.note(
                 f"repeated acceptance by {system}: already released as {step.state.fulfilment_id}"
             )
+        elif step.effective in SHIPPING:
+            # The warehouse's milestones overtook its own answer to our request.
+            step.update(fulfilment_system=system, fulfilment_id=fulfilment_id)
+            step.note(f"{system} confirmed fulfilment {fulfilment_id} (milestones came first)")
         else:
             self._ignore(step, message)
 

@@ -32,6 +32,11 @@ def record_milestone(step: Step, milestone: ShipmentMilestone) -> None:
     shipment counts, and ``picked``/``packed`` are history.
     """
     shipment_id = milestone.shipment_id
+    if step.effective is S.BOOKED:
+        # The fulfilment was requested on booking; a milestone proves the warehouse has it even
+        # when its answer to the request is still on its way (the two race).
+        step.advance(S.RELEASED)
+        step.note(f"{milestone.milestone} reported before the warehouse's acceptance arrived")
     if step.effective not in SHIPPING:
         step.note(
             f"ignored {milestone.milestone} for shipment {shipment_id}: the order is {step.where}"

@@ -59,8 +59,9 @@ class WmsEvent(_Wire):
     occurred_at: AwareDatetime
     lines: list[EventLine] = Field(default_factory=list)
     cartons: list[EventCarton] = Field(default_factory=list)
-    carrier: str = ""
-    tracking_number: str = ""
+    carrier: str | None = None
+    """Null until the shipment leaves (picked and packed events carry none)."""
+    tracking_number: str | None = None
     final: bool = False
 
     def to_milestone(self) -> ShipmentMilestone:
@@ -78,8 +79,8 @@ class WmsEvent(_Wire):
                 Carton(carton_id=carton.carton_id, weight_kg=carton.weight_kg)
                 for carton in self.cartons
             ),
-            carrier=self.carrier,
-            tracking_number=self.tracking_number,
+            carrier=self.carrier or "",
+            tracking_number=self.tracking_number or "",
             final=self.final,
         )
 

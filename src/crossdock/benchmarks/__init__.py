@@ -1,0 +1,1 @@
+"""Benchmarks behind ``crossdock bench``: each prints its figures with the machine and settings."""

@@ -1,0 +1,192 @@
+"""The one composition root: builds every adapter from settings and the estate file.
+
+Nothing else in crossdock constructs adapters; tests and benchmarks call :func:`build_hub` with
+their own clock, database URL and HTTP clients (an ``httpx.ASGITransport`` to in-process sandbox
+systems, for instance).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from crossdock.channels.storefront.routes import storefront_router
+from crossdock.connectors.catalog import build_gateway
+from crossdock.connectors.wms.webhook import wms_router
+from crossdock.estate import Estate
+from crossdock.integration.api.app import create_app
+from crossdock.integration.store.migrate import upgrade
+from crossdock.integration.store.sql import SqlStore
+from crossdock.integration.transport.embedded import EmbeddedTransport
+from crossdock.orchestration.clock import Clock, SystemClock
+from crossdock.orchestration.deliveries import DeliveryRunner
+from crossdock.orchestration.gateways import InventorySource, MasterDataSource, SystemGateway
+from crossdock.orchestration.intake import OrderDesk
+from crossdock.orchestration.order_to_cash import OrderToCash
+from crossdock.orchestration.outbox import OutboxRelay
+from crossdock.orchestration.runtime import Runtime, RuntimeSettings
+from crossdock.orchestration.steps import StepProcessor
+from crossdock.orchestration.sync import InventorySync, MasterDataSync
+from crossdock.orchestration.timers import TimerPoller
+from crossdock.orchestration.wakeups import InProcessWakeups
+from crossdock.settings import Settings
+
+log = logging.getLogger("crossdock.hub")
+
+
+@dataclass
+class Hub:
+    """Everything one crossdock process runs, wired together."""
+
+    settings: Settings
+    estate: Estate
+    store: SqlStore
+    clock: Clock
+    wakeups: InProcessWakeups
+    desk: OrderDesk
+    gateways: dict[str, SystemGateway]
+    steps: StepProcessor
+    deliveries: DeliveryRunner
+    runtime: Runtime
+    transport: EmbeddedTransport
+    master_data: MasterDataSync | None
+    inventory: InventorySync | None
+    app: FastAPI
+    _background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def sync_reference_data(self) -> None:
+        """Pull master data and stock positions from their systems once."""
+        if self.master_data is not None:
+            await self.master_data.run_once()
+        if self.inventory is not None:
+            await self.inventory.run_once()
+
+    async def start(self, *, workers: bool = True) -> None:
+        """Sync reference data, then start the worker loops and periodic syncs."""
+        try:
+            await self.sync_reference_data()
+        except Exception as exc:  # the systems may come up later; the periodic sync retries
+            log.warning("reference data sync failed at start: %s", exc)
+        if workers:
+            await self.runtime.start()
+        self._background.append(asyncio.create_task(self._sync_loop(), name="reference-sync"))
+
+    async def _sync_loop(self) -> None:
+        period = self.settings.worker.inventory_sync_s
+        while True:
+            await self.wakeups.wait("sync", period)
+            try:
+                await self.sync_reference_data()
+            except Exception as exc:
+                log.warning("reference data sync failed: %s", exc)
+
+    async def stop(self) -> None:
+        """Stop loops and release connections."""
+        for task in self._background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._background.clear()
+        await self.runtime.stop()
+        for gateway in self.gateways.values():
+            await gateway.aclose()
+        await self.transport.aclose()
+        self.store.close()
+
+
+def build_hub(
+    settings: Settings,
+    estate: Estate,
+    *,
+    clock: Clock | None = None,
+    http: Mapping[str, httpx.AsyncClient] | None = None,
+    migrate: bool = True,
+    manage_runtime_in_app: bool = False,
+) -> Hub:
+    """Build a hub. ``http`` maps system names to clients to send through (tests, benchmarks)."""
+    clock = clock or SystemClock()
+    store = SqlStore(settings.store.url)
+    if migrate:
+        upgrade(settings.store.url)
+    wakeups = InProcessWakeups()
+    desk = OrderDesk(store, clock, wakeups)
+    gateways: dict[str, SystemGateway] = {}
+    for name, spec in estate.systems.items():
+        block: dict[str, Any] = {"base_url": spec.base_url, "timeout": spec.timeout_s}
+        block.update(spec.settings)
+        gateways[name] = build_gateway(spec.connector, name, block, (http or {}).get(name))
+    workflow = OrderToCash(estate.workflow_policy())
+    steps = StepProcessor(store, workflow, clock, batch_size=settings.worker.step_batch)
+    deliveries = DeliveryRunner(
+        store, gateways, clock, concurrency=settings.worker.delivery_concurrency
+    )
+    transport = EmbeddedTransport()
+    runtime = Runtime(
+        steps=steps,
+        deliveries=deliveries,
+        relay=OutboxRelay(store, transport, clock),
+        timers=TimerPoller(store, clock),
+        wakeups=wakeups,
+        systems=gateways,
+        settings=RuntimeSettings(idle_wait_s=settings.worker.idle_wait_s),
+    )
+    master_source = _first(estate.with_role("master_data"), gateways, MasterDataSource)
+    inventory_source = _first(estate.with_role("inventory"), gateways, InventorySource)
+    hub_ref: list[Hub] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await hub_ref[0].start()
+        try:
+            yield
+        finally:
+            await hub_ref[0].stop()
+
+    app = create_app(
+        desk=desk,
+        routers=[
+            storefront_router(
+                desk, secrets=[s.get_secret_value() for s in settings.webhooks.shopify_secrets]
+            ),
+            wms_router(
+                desk,
+                system=estate.with_role("fulfilment")[0],
+                secret=settings.webhooks.wms_secret.get_secret_value(),
+            ),
+        ],
+        lifespan=lifespan if manage_runtime_in_app else None,
+    )
+    hub = Hub(
+        settings=settings,
+        estate=estate,
+        store=store,
+        clock=clock,
+        wakeups=wakeups,
+        desk=desk,
+        gateways=gateways,
+        steps=steps,
+        deliveries=deliveries,
+        runtime=runtime,
+        transport=transport,
+        master_data=None if master_source is None else MasterDataSync(store, master_source),
+        inventory=None
+        if inventory_source is None
+        else InventorySync(store, inventory_source, clock, wakeups),
+        app=app,
+    )
+    hub_ref.append(hub)
+    return hub
+
+
+def _first(names: list[str], gateways: Mapping[str, SystemGateway], port: type) -> Any:
+    for name in names:
+        if isinstance(gateways[name], port):
+            return gateways[name]
+    return None

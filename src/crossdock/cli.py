@@ -1,0 +1,164 @@
+"""The operator CLI: ``crossdock up | migrate | sandbox up | demo | bench``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from crossdock.core.errors import ConfigurationError
+from crossdock.estate import Estate, load_estate, sandbox_estate
+from crossdock.settings import Settings
+
+app = typer.Typer(help="crossdock: the integration hub for distributors.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="The sandbox distribution estate.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks (figures with the machine and settings).")
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(bench_app, name="bench")
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:
+        console.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _estate(settings: Settings) -> Estate:
+    try:
+        return load_estate(settings.estate_file) if settings.estate_file else sandbox_estate()
+    except ConfigurationError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database (CROSSDOCK_STORE__URL) to the latest schema."""
+    from crossdock.integration.store.migrate import current, upgrade
+
+    settings = _settings()
+    upgrade(settings.store.url)
+    console.print(f"database at revision {current(settings.store.url)}: {settings.store.url}")
+
+
+@app.command()
+def up(
+    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+) -> None:
+    """Run the hub (API + workers) in one process on the embedded store."""
+    import uvicorn
+
+    from crossdock.bootstrap import build_hub
+
+    settings = _settings()
+    if host:
+        settings.api.host = host
+    if port:
+        settings.api.port = port
+    logging.basicConfig(level=settings.log_level)
+    hub = build_hub(settings, _estate(settings), manage_runtime_in_app=True)
+    console.print(f"crossdock up on {settings.api.base_url()} — store {settings.store.url}")
+    uvicorn.run(hub.app, host=settings.api.host, port=settings.api.port, log_level="warning")
+
+
+@sandbox_app.command("up")
+def sandbox_up(
+    host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
+    base_port: Annotated[int, typer.Option(help="First of five consecutive ports.")] = 8101,
+    hub_url: Annotated[str, typer.Option(help="Where the storefront and WMS post.")] = (
+        "http://127.0.0.1:8000"
+    ),
+    faults: Annotated[str, typer.Option(help="Preset: none or realistic.")] = "realistic",
+    data_dir: Annotated[Path, typer.Option(help="Where each system keeps its SQLite file.")] = (
+        Path("var/sandbox")
+    ),
+) -> None:
+    """Run the sandbox estate alone: storefront, two ERPs, WMS, customer service."""
+    from crossdock.sandbox.estate import run_estate
+
+    settings = _settings()
+    asyncio.run(
+        run_estate(
+            host=host,
+            base_port=base_port,
+            hub_url=hub_url,
+            preset=faults,
+            data_dir=data_dir,
+            shopify_secret=settings.webhooks.shopify_secrets[0].get_secret_value(),
+            wms_secret=settings.webhooks.wms_secret.get_secret_value(),
+        )
+    )
+
+
+@app.command()
+def demo(
+    orders: Annotated[int, typer.Option(help="Orders the storefront places.")] = 50,
+    faults: Annotated[str, typer.Option(help="Sandbox faults: realistic or none.")] = "realistic",
+    until_done: Annotated[
+        bool, typer.Option("--until-done", help="Wait until every order is closed or on hold.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 600.0,
+    port: Annotated[int, typer.Option(help="The hub's port.")] = 8000,
+    base_port: Annotated[int, typer.Option(help="The sandbox's first port.")] = 8101,
+    data_dir: Annotated[Path | None, typer.Option(help="Keep databases here (default: temp).")] = (
+        None
+    ),
+) -> None:
+    """Sandbox + hub + a storefront placing orders; prints a summary when done."""
+    from crossdock.demo import DemoOptions, run_demo
+
+    if faults not in ("none", "realistic"):
+        console.print("[red]--faults must be none or realistic[/red]")
+        raise typer.Exit(2)
+    settings = _settings()
+    options = DemoOptions(
+        orders=orders,
+        faults=faults,
+        until_done=until_done,
+        timeout_s=timeout,
+        port=port,
+        base_port=base_port,
+        data_dir=data_dir,
+        progress=not as_json or sys.stderr.isatty(),
+    )
+    summary = asyncio.run(run_demo(settings, options, console))
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict(), indent=2))
+    else:
+        summary.print(console)
+    raise typer.Exit(0 if summary.succeeded(until_done=until_done) else 1)
+
+
+@bench_app.command("lifecycle")
+def bench_lifecycle(
+    orders: Annotated[int, typer.Option(help="Lifecycles to run.")] = 1000,
+    runs: Annotated[int, typer.Option(help="Repetitions; the median is reported.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print figures as JSON.")] = False,
+    data_dir: Annotated[Path | None, typer.Option(help="Where the databases go (a temp dir).")] = (
+        None
+    ),
+) -> None:
+    """Complete order-to-cash lifecycles through the embedded hub, sandbox in-process."""
+    from crossdock.benchmarks.lifecycle import run_lifecycle_bench
+
+    report = asyncio.run(run_lifecycle_bench(orders=orders, runs=runs, data_dir=data_dir))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        for key, value in report.items():
+            console.print(f"{key:>28}: {value}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

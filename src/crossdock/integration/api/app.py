@@ -1,0 +1,65 @@
+"""The app factory: one FastAPI app serving the partner API and whatever routers the estate adds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
+
+from crossdock.integration.api.orders import orders_router
+from crossdock.integration.api.problems import install_problem_handlers
+from crossdock.orchestration.intake import OrderDesk
+
+API_PREFIX = "/api/v1"
+"""Where version 1 of the partner API lives (OpenAPI 3.1 at ``/api/v1/openapi.json``)."""
+
+
+class Lifespan(Protocol):
+    """What runs around the app's life (start the runtime, close the store)."""
+
+    def __call__(self, app: FastAPI) -> AbstractAsyncContextManager[Any]: ...
+
+
+class Health(BaseModel):
+    """The answer of ``/healthz``."""
+
+    status: str = "ok"
+
+
+def create_app(
+    *,
+    desk: OrderDesk,
+    routers: Sequence[APIRouter] = (),
+    title: str = "crossdock",
+    version: str = "1",
+    lifespan: Lifespan | None = None,
+) -> FastAPI:
+    """An app serving the order API under :data:`API_PREFIX`, ``GET /healthz`` and ``routers``.
+
+    ``routers`` (storefront and warehouse webhooks …) are mounted as they are: each router carries
+    its own paths. Every error is answered as RFC 9457 problem+json.
+    """
+    app = FastAPI(
+        title=title,
+        version=version,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        swagger_ui_oauth2_redirect_url=f"{API_PREFIX}/docs/oauth2-redirect",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.desk = desk
+    install_problem_handlers(app)
+    app.include_router(orders_router(API_PREFIX), prefix=API_PREFIX)
+    for router in routers:
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> Health:
+        """The process is up and serving."""
+        return Health()
+
+    return app
