@@ -153,7 +153,9 @@ def build_hub(
         desk=desk,
         routers=[
             storefront_router(
-                desk, secrets=[s.get_secret_value() for s in settings.webhooks.shopify_secrets]
+                desk,
+                secrets=[s.get_secret_value() for s in settings.webhooks.shopify_secrets],
+                system="storefront",
             ),
             wms_router(
                 desk,

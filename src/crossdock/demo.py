@@ -101,7 +101,7 @@ class DemoSummary:
 
 def _complete_timeline(rig: Rig, order_id: str, erp: str) -> bool:
     systems = {entry.system for entry in rig.hub.desk.timeline(order_id)}
-    return {"shopify", erp, "wms"} <= systems
+    return {"storefront", erp, "wms"} <= systems
 
 
 async def summarise(

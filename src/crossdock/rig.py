@@ -6,7 +6,6 @@ and they post their webhooks back to the hub's ASGI app the same way.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
@@ -81,7 +80,7 @@ class Rig:
         """Wait until ``expected`` orders exist and each is in a settled state, or time runs out."""
         deadline = time.monotonic() + timeout_s
         while True:
-            counts = await asyncio.to_thread(self.status_counts)
+            counts = await self.hub.store.run(self.status_counts)
             if on_progress is not None:
                 on_progress(counts)
             done = sum(n for status, n in counts.items() if status in settled)

@@ -149,3 +149,14 @@ async def test_the_po_number_note_attribute_becomes_the_customer_po(
     order_id = response.json()["order_id"]
     found = (await http.get("/api/v1/orders", params={"po": "PO-4410"})).json()["items"]
     assert [item["order_id"] for item in found] == [order_id]
+
+
+async def test_the_order_reaches_its_workflow_from_the_shopify_system(
+    http: httpx.AsyncClient, hub: Hub
+) -> None:
+    response = await http.post(WEBHOOK, content=BODY, headers=HEADERS)
+
+    order_id = response.json()["order_id"]
+    with hub.store.unit_of_work(write=False) as uow:
+        waiting = uow.inbox.pending_for([order_id])
+    assert [(m.kind, m.source) for m in waiting] == [("order_received", "shopify")]

@@ -35,7 +35,7 @@ async def test_timeline_spans_storefront_erp_wms_and_invoice(tmp_path: Path) -> 
             erp = row.state.route.system
             entries = rig.hub.desk.timeline(row.order_id)
             systems = {entry.system for entry in entries}
-            assert {"shopify", erp, "wms"} <= systems
+            assert {"storefront", erp, "wms"} <= systems
             summaries = " | ".join(entry.summary for entry in entries)
             assert f"routed to {erp}" in summaries
             assert "post_invoice" in summaries

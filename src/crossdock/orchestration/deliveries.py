@@ -80,12 +80,12 @@ class DeliveryRunner:
 
     async def run_once(self, system: str) -> DeliveryRound:
         """Claim and send one round of due deliveries for ``system``."""
-        claimed = await asyncio.to_thread(self._claim, system)
+        claimed = await self.store.run(self._claim, system)
         if not claimed:
             return DeliveryRound(attempted=0, messages=0)
         gateway = self.gateways.get(system)
         outcomes = await asyncio.gather(*(self._attempt(gateway, record) for record in claimed))
-        messages = await asyncio.to_thread(self._record, outcomes)
+        messages = await self.store.run(self._record, outcomes)
         return DeliveryRound(attempted=len(claimed), messages=messages)
 
     def _claim(self, system: str) -> list[DeliveryRecord]:
@@ -183,7 +183,11 @@ class DeliveryRunner:
                         kind=str(getattr(message, "kind")),  # noqa: B009
                         body=message.model_dump(mode="json"),
                         source=record.system,
-                        dedupe_key=f"delivery:{record.delivery_id}:{record.attempts}",
+                        # Attempts count again from 1 when an operator re-arms a failed delivery;
+                        # the causation id (the message that re-armed it) keeps each arming apart.
+                        dedupe_key=(
+                            f"delivery:{record.delivery_id}:{record.causation_id}:{record.attempts}"
+                        ),
                         causation_id=record.delivery_id,
                         now=now,
                     )

@@ -8,8 +8,10 @@ leave half an order behind.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from crossdock.core.errors import BusinessRuleViolation
 from crossdock.core.fulfilment import ShipmentMilestone
@@ -31,6 +33,8 @@ from crossdock.orchestration.store import (
     UnitOfWork,
 )
 from crossdock.orchestration.wakeups import Wakeups
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,10 @@ class OrderDesk:
         self.store = store
         self.clock = clock
         self.wakeups = wakeups
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run a desk method off the event loop, on the store's worker thread(s)."""
+        return await self.store.run(functools.partial(fn, *args, **kwargs))
 
     # ------------------------------------------------------------------ writes
 

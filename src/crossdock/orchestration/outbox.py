@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -35,11 +34,11 @@ class OutboxRelay:
 
     async def run_once(self) -> int:
         """Publish one batch; returns how many events were published."""
-        events = await asyncio.to_thread(self._unpublished)
+        events = await self.store.run(self._unpublished)
         if not events:
             return 0
         await self.transport.publish(events)
-        await asyncio.to_thread(self._mark, [event.seq for event in events])
+        await self.store.run(self._mark, [event.seq for event in events])
         return len(events)
 
     def _unpublished(self) -> list[OutboxRecord]:

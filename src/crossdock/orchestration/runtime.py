@@ -80,7 +80,7 @@ class Runtime:
     async def _step_loop(self) -> None:
         while not self._stopping.is_set():
             try:
-                report = await asyncio.to_thread(self.steps.run_batch)
+                report = await self.steps.store.run(self.steps.run_batch)
             except Exception:
                 log.exception("step batch failed")
                 await asyncio.sleep(self.settings.error_wait_s)
@@ -104,7 +104,7 @@ class Runtime:
             if round_.messages:
                 self.wakeups.notify("inbox")
             if round_.attempted == 0:
-                wait = await asyncio.to_thread(self._seconds_until_due, system)
+                wait = await self.deliveries.store.run(self._seconds_until_due, system)
                 await self.wakeups.wait(topic, min(wait, self.settings.idle_wait_s))
 
     def _seconds_until_due(self, system: str) -> float:
@@ -128,8 +128,8 @@ class Runtime:
     async def _timer_loop(self) -> None:
         while not self._stopping.is_set():
             try:
-                fired = await asyncio.to_thread(self.timers.fire_due)
-                wait = await asyncio.to_thread(self.timers.seconds_until_next)
+                fired = await self.timers.store.run(self.timers.fire_due)
+                wait = await self.timers.store.run(self.timers.seconds_until_next)
             except Exception:
                 log.exception("timer poller failed")
                 await asyncio.sleep(self.settings.error_wait_s)

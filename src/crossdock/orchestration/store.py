@@ -9,17 +9,19 @@ Quantities and money cross this port as :class:`~decimal.Decimal`; adapters stor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from crossdock.core.catalog import Price, Product
 from crossdock.core.inventory import InventoryPosition, ReservationLine
 from crossdock.core.order import Order, OrderStatus
 from crossdock.core.party import Customer
 from crossdock.orchestration.workflow import OrderState
+
+T = TypeVar("T")
 
 
 class ConcurrencyConflict(Exception):
@@ -364,14 +366,45 @@ class MasterDataRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every repository. Commits on a clean exit, rolls back otherwise."""
 
-    orders: OrderRepository
-    inbox: InboxRepository
-    deliveries: DeliveryRepository
-    outbox: OutboxRepository
-    timers: TimerRepository
-    timeline: TimelineRepository
-    inventory: InventoryRepository
-    masterdata: MasterDataRepository
+    @property
+    def orders(self) -> OrderRepository:
+        """The orders repository of this transaction."""
+        ...
+
+    @property
+    def inbox(self) -> InboxRepository:
+        """The inbox repository of this transaction."""
+        ...
+
+    @property
+    def deliveries(self) -> DeliveryRepository:
+        """The deliveries repository of this transaction."""
+        ...
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        """The outbox repository of this transaction."""
+        ...
+
+    @property
+    def timers(self) -> TimerRepository:
+        """The timers repository of this transaction."""
+        ...
+
+    @property
+    def timeline(self) -> TimelineRepository:
+        """The timeline repository of this transaction."""
+        ...
+
+    @property
+    def inventory(self) -> InventoryRepository:
+        """The inventory repository of this transaction."""
+        ...
+
+    @property
+    def masterdata(self) -> MasterDataRepository:
+        """The masterdata repository of this transaction."""
+        ...
 
 
 class Store(Protocol):
@@ -379,6 +412,14 @@ class Store(Protocol):
 
     def unit_of_work(self, *, write: bool = True) -> AbstractContextManager[UnitOfWork]:
         """A transaction; ``write=False`` for read-only work that need not wait for writers."""
+        ...
+
+    async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
+        """Run blocking store work off the event loop, on the store's own worker threads.
+
+        SQLite gets one thread: its writers are serialised anyway, and a single thread avoids a
+        convoy of threads queueing on the lock while they wait for the interpreter.
+        """
         ...
 
     def close(self) -> None:

@@ -50,7 +50,7 @@ class MasterDataSync:
                 uow.masterdata.upsert_products(products)
                 uow.masterdata.upsert_prices(prices)
 
-        await asyncio.to_thread(write)
+        await self.store.run(write)
         return SyncReport(customers=len(customers), products=len(products), prices=len(prices))
 
 
@@ -68,7 +68,7 @@ class InventorySync:
     async def run_once(self) -> SyncReport:
         """One full refresh."""
         positions = await self.source.positions()
-        report = await asyncio.to_thread(self.apply, list(positions))
+        report = await self.store.run(self.apply, list(positions))
         if report.woken_orders:
             self.wakeups.notify("inbox")
         return report

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import sqlite3
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,8 @@ from crossdock.sandbox.idempotency import IdempotencyStore
 from crossdock.sandbox.outbox import Outbox, WebhookSender, dispatch_due
 from crossdock.sandbox.retry import RetryPolicy
 from crossdock.sandbox.service import InvalidRequest, SandboxService, read_model
-from crossdock.sandbox.shipment_plan import PlanLine, plan_shipments, sscc, ups_tracking_number
+from crossdock.sandbox.shipment_plan import PlanLine
+from crossdock.sandbox.warehouse_floor import WarehouseFloor
 
 log = logging.getLogger(__name__)
 
@@ -42,36 +41,8 @@ CREATE TABLE IF NOT EXISTS fulfilments (
     status TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS shipments (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    shipment_id TEXT UNIQUE,
-    fulfilment_id TEXT NOT NULL REFERENCES fulfilments (fulfilment_id),
-    lines TEXT NOT NULL,
-    cartons TEXT NOT NULL,
-    tracking_number TEXT NOT NULL,
-    final INTEGER NOT NULL,
-    status TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS milestones (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    fulfilment_id TEXT NOT NULL,
-    shipment_id TEXT NOT NULL,
-    milestone TEXT NOT NULL,
-    due_at REAL NOT NULL,
-    done INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS milestones_due ON milestones (due_at) WHERE done = 0;
-CREATE TABLE IF NOT EXISTS inventory (
-    sku TEXT NOT NULL,
-    location TEXT NOT NULL,
-    on_hand TEXT NOT NULL,
-    safety_stock TEXT NOT NULL,
-    PRIMARY KEY (sku, location)
-);
 """
 SCOPE = "POST /api/fulfilments"
-MILESTONES = ("picked", "packed", "shipped")
-CARRIER = "UPSN"
 
 
 class WmsFaults(FaultConfig):
@@ -154,14 +125,7 @@ class Wms(SandboxService):
         self._secret = secret
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        with self.db.transaction() as conn:
-            conn.executemany(
-                "INSERT OR IGNORE INTO inventory VALUES (?,?,?,?)",
-                [
-                    (p.sku, p.location, str(p.on_hand), str(p.safety_stock))
-                    for p in self.catalog.inventory
-                ],
-            )
+        self.floor = WarehouseFloor(self.db, self.ledger, self.catalog, config.seed)
 
     @property
     def wms_faults(self) -> WmsFaults:
@@ -210,7 +174,9 @@ class Wms(SandboxService):
         while True:
             self._wake.clear()
             try:
-                self._advance_floor()
+                self.floor.advance(
+                    self._now(), duplicate_event_rate=self.wms_faults.duplicate_event_rate
+                )
                 attempted = await dispatch_due(
                     self.outbox,
                     sender,
@@ -231,92 +197,10 @@ class Wms(SandboxService):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
     def _seconds_to_next(self) -> float | None:
-        rows = self.db.query("SELECT MIN(due_at) AS t FROM milestones WHERE done = 0")
-        candidates = [t for t in (rows[0]["t"], self.outbox.next_attempt_at()) if t is not None]
+        candidates = [
+            t for t in (self.floor.next_due(), self.outbox.next_attempt_at()) if t is not None
+        ]
         return None if not candidates else min(candidates) - self._now()
-
-    # -- the warehouse floor -----------------------------------------------------------------
-
-    def _advance_floor(self) -> None:
-        due = self.db.query(
-            "SELECT * FROM milestones WHERE done = 0 AND due_at <= ? ORDER BY seq", (self._now(),)
-        )
-        for milestone in due:
-            with self.db.transaction() as conn:
-                self._reach(conn, milestone)
-
-    def _reach(self, conn: sqlite3.Connection, milestone: sqlite3.Row) -> None:
-        conn.execute("UPDATE milestones SET done = 1 WHERE seq = ?", (milestone["seq"],))
-        fulfilment = conn.execute(
-            "SELECT * FROM fulfilments WHERE fulfilment_id = ?", (milestone["fulfilment_id"],)
-        ).fetchone()
-        if fulfilment["status"] == "cancelled":
-            return
-        shipment = conn.execute(
-            "SELECT * FROM shipments WHERE shipment_id = ?", (milestone["shipment_id"],)
-        ).fetchone()
-        name = milestone["milestone"]
-        conn.execute(
-            "UPDATE shipments SET status = ? WHERE shipment_id = ?", (name, shipment["shipment_id"])
-        )
-        lines = orjson.loads(shipment["lines"])
-        final = bool(shipment["final"])
-        if name == "shipped":
-            for line in lines:
-                conn.execute(
-                    "UPDATE inventory SET on_hand = ? WHERE sku = ? AND location = ?",
-                    (
-                        str(
-                            self._on_hand(conn, line["sku"], fulfilment["location"])
-                            - Decimal(line["quantity"])
-                        ),
-                        line["sku"],
-                        fulfilment["location"],
-                    ),
-                )
-            conn.execute(
-                "UPDATE fulfilments SET status = ? WHERE fulfilment_id = ?",
-                ("shipped" if final else "partially_shipped", fulfilment["fulfilment_id"]),
-            )
-        occurred_at = datetime.fromtimestamp(milestone["due_at"], UTC)
-        event_id = f"{shipment['shipment_id']}.{name}"
-        event = {
-            "event_id": event_id,
-            "fulfilment_id": fulfilment["fulfilment_id"],
-            "order_id": fulfilment["order_id"],
-            "shipment_id": shipment["shipment_id"],
-            "milestone": name,
-            "occurred_at": occurred_at.isoformat(),
-            "lines": lines if name == "shipped" else [],
-            "cartons": orjson.loads(shipment["cartons"]) if name != "picked" else [],
-            "carrier": CARRIER if name == "shipped" else None,
-            "tracking_number": shipment["tracking_number"] if name == "shipped" else None,
-            "final": final and name == "shipped",
-        }
-        body = orjson.dumps(event)
-        at = self._now()
-        Outbox.append(conn, event_id=event_id, stream=fulfilment["fulfilment_id"], body=body, at=at)
-        rng = random.Random(f"{self.seed}:{event_id}:duplicate")
-        if rng.random() < self.wms_faults.duplicate_event_rate:
-            Outbox.append(
-                conn, event_id=event_id, stream=fulfilment["fulfilment_id"], body=body, at=at
-            )
-        if name == "shipped":
-            self.ledger.record(
-                conn,
-                kind="shipment",
-                doc_id=shipment["shipment_id"],
-                external_ref=fulfilment["order_id"],
-                at=occurred_at,
-                body=event,
-            )
-
-    @staticmethod
-    def _on_hand(conn: sqlite3.Connection, sku: str, location: str) -> Decimal:
-        row = conn.execute(
-            "SELECT on_hand FROM inventory WHERE sku = ? AND location = ?", (sku, location)
-        ).fetchone()
-        return Decimal(row["on_hand"]) if row is not None else Decimal(0)
 
     # -- API ---------------------------------------------------------------------------------
 
@@ -399,63 +283,20 @@ class Wms(SandboxService):
         fulfilment_id = f"F-{seq:06d}"
         conn.execute("UPDATE fulfilments SET fulfilment_id = ? WHERE seq = ?", (fulfilment_id, seq))
         faults = self.wms_faults
-        plan = plan_shipments(
-            [
+        cfg = self.config
+        plan = self.floor.schedule(
+            conn,
+            fulfilment_id=fulfilment_id,
+            order_id=request.order_id,
+            lines=[
                 PlanLine(line_no=ln.line_no, sku=ln.sku, quantity=ln.quantity)
                 for ln in request.lines
             ],
-            random.Random(f"{self.seed}:{request.order_id}:plan"),
+            start=now.timestamp(),
+            delays=(cfg.pick_delay_s, cfg.pack_delay_s, cfg.ship_delay_s),
             split_rate=faults.split_rate,
             short_ship_rate=faults.short_ship_rate,
         )
-        cfg = self.config
-        due = now.timestamp()
-        weights = random.Random(f"{self.seed}:{request.order_id}:weights")
-        for k, shipment_lines in enumerate(plan.shipments, start=1):
-            shipment_id = f"{fulfilment_id}-S{k}"
-            ship_seq = conn.execute(
-                "INSERT INTO shipments (shipment_id, fulfilment_id, lines, cartons, "
-                "tracking_number, final, status) VALUES (?,?,?,?,?,?,?)",
-                (
-                    shipment_id,
-                    fulfilment_id,
-                    orjson.dumps(
-                        [
-                            {
-                                "line_no": ln.line_no,
-                                "sku": ln.sku,
-                                "quantity": quantity(ln.quantity),
-                            }
-                            for ln in shipment_lines
-                        ]
-                    ).decode(),
-                    "[]",
-                    "",
-                    int(k == len(plan.shipments)),
-                    "planned",
-                ),
-            ).lastrowid
-            assert ship_seq is not None
-            cartons = [
-                {
-                    "carton_id": sscc(ship_seq * 10 + c),
-                    "weight_kg": f"{weights.uniform(0.5, 25):.2f}",
-                }
-                for c in range((len(shipment_lines) + 1) // 2)
-            ]
-            conn.execute(
-                "UPDATE shipments SET cartons = ?, tracking_number = ? WHERE seq = ?",
-                (orjson.dumps(cartons).decode(), ups_tracking_number(ship_seq), ship_seq),
-            )
-            for name, delay in zip(
-                MILESTONES, (cfg.pick_delay_s, cfg.pack_delay_s, cfg.ship_delay_s), strict=True
-            ):
-                due += delay
-                conn.execute(
-                    "INSERT INTO milestones (fulfilment_id, shipment_id, milestone, due_at) "
-                    "VALUES (?,?,?,?)",
-                    (fulfilment_id, shipment_id, name, due),
-                )
         body = {"fulfilment_id": fulfilment_id, "order_id": request.order_id, "status": "accepted"}
         self.ledger.record(
             conn,
@@ -522,13 +363,7 @@ class Wms(SandboxService):
                     "UPDATE fulfilments SET status = 'cancelled' WHERE fulfilment_id = ?",
                     (fulfilment_id,),
                 )
-                conn.execute(
-                    "UPDATE shipments SET status = 'cancelled' WHERE fulfilment_id = ?",
-                    (fulfilment_id,),
-                )
-                conn.execute(
-                    "UPDATE milestones SET done = 1 WHERE fulfilment_id = ?", (fulfilment_id,)
-                )
+                self.floor.halt(conn, fulfilment_id)
                 self.ledger.record(
                     conn,
                     kind="fulfilment_cancellation",

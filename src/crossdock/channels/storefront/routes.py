@@ -9,7 +9,6 @@ channel order number, so however often Shopify delivers, one order is stored.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Annotated
@@ -27,7 +26,8 @@ from crossdock.orchestration.intake import OrderDesk, Submitted
 from crossdock.orchestration.store import Store
 
 ORDERS_CREATE = "orders/create"
-SOURCE = "shopify"
+DEDUPE_PREFIX = "shopify"
+"""Dedupe keys are ``shopify:<X-Shopify-Webhook-Id>``."""
 
 
 class ShopifyReceipt(BaseModel):
@@ -52,12 +52,14 @@ def storefront_router(
     desk: OrderDesk,
     secrets: Sequence[str | SecretStr],
     *,
+    system: str = "shopify",
     customers: CustomerDirectory | None = None,
     path: str = "/webhooks/shopify",
 ) -> APIRouter:
     """The Shopify webhook route.
 
     ``secrets`` are the app's client secrets, newest first (several during a rotation);
+    ``system`` is the storefront's name in the estate (the source on the order's timeline);
     ``customers`` finds the buyer by email (default: the desk's customer master).
     """
     signature = ShopifySignature(secrets)
@@ -70,8 +72,8 @@ def storefront_router(
             buyer = None
         now = desk.clock.now()
         order = to_order(shopify, order_id=new_order_id(now), customer=buyer, received_at=now)
-        dedupe_key = f"{SOURCE}:{webhook_id}" if webhook_id else None
-        return desk.submit(order, source=SOURCE, dedupe_key=dedupe_key)
+        dedupe_key = f"{DEDUPE_PREFIX}:{webhook_id}" if webhook_id else None
+        return desk.submit(order, source=system, dedupe_key=dedupe_key)
 
     @router.post(
         path,
@@ -99,7 +101,7 @@ def storefront_router(
             response.status_code = HTTPStatus.OK
             return ShopifyReceipt(ignored=topic)
         shopify = parse(json_document(raw))
-        submitted = await asyncio.to_thread(accept, shopify, x_shopify_webhook_id)
+        submitted = await desk.run(accept, shopify, x_shopify_webhook_id)
         if not submitted.created:
             response.status_code = HTTPStatus.OK
         return ShopifyReceipt(order_id=submitted.order_id)

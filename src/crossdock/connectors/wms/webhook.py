@@ -7,7 +7,6 @@ event's own id: a redelivered event is answered ``{"accepted": false}`` and chan
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 from decimal import Decimal
@@ -156,7 +155,7 @@ def wms_router(
         if not signature.verify(raw, x_crossdock_signature):
             raise bad_signature(SIGNATURE_HEADER)
         event_id, event = read_event(json_document(raw), x_event_id)
-        accepted = await asyncio.to_thread(
+        accepted = await desk.run(
             desk.report_milestone, system, event.to_milestone(), event_id=event_id
         )
         return EventReceipt(accepted=accepted)

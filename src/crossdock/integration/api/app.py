@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
@@ -17,10 +17,8 @@ API_PREFIX = "/api/v1"
 """Where version 1 of the partner API lives (OpenAPI 3.1 at ``/api/v1/openapi.json``)."""
 
 
-class Lifespan(Protocol):
-    """What runs around the app's life (start the runtime, close the store)."""
-
-    def __call__(self, app: FastAPI) -> AbstractAsyncContextManager[Any]: ...
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
+"""What runs around the app's life (start the runtime, close the store)."""
 
 
 class Health(BaseModel):

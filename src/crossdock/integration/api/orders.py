@@ -6,7 +6,6 @@ database transactions, so it is called on a worker thread: the event loop never 
 
 from __future__ import annotations
 
-import asyncio
 from http import HTTPStatus
 from typing import Annotated
 
@@ -16,15 +15,13 @@ from crossdock.core.order import OrderStatus
 from crossdock.integration.api.deps import Desk
 from crossdock.integration.api.identifiers import new_order_id
 from crossdock.integration.api.problems import PROBLEM_RESPONSES, Problem
-from crossdock.integration.api.schemas import (
+from crossdock.integration.api.schemas import CancelRequest, NewOrder, ReleaseHoldRequest
+from crossdock.integration.api.views import (
     Acknowledged,
-    CancelRequest,
-    NewOrder,
     OrderAccepted,
     OrderPage,
     OrderSummary,
     OrderView,
-    ReleaseHoldRequest,
     Timeline,
     TimelineEntryView,
     links,
@@ -64,16 +61,14 @@ def orders_router(prefix: str) -> APIRouter:
         now = desk.clock.now()
         order = body.to_order(order_id=new_order_id(now), channel=API_CHANNEL, received_at=now)
         dedupe_key = f"{API_CHANNEL}:{idempotency_key}" if idempotency_key else None
-        submitted = await asyncio.to_thread(
-            desk.submit, order, source=API_CHANNEL, dedupe_key=dedupe_key
-        )
+        submitted = await desk.run(desk.submit, order, source=API_CHANNEL, dedupe_key=dedupe_key)
         accepted = OrderAccepted(
             order_id=submitted.order_id,
             status=OrderStatus.RECEIVED,
             links=links(prefix, submitted.order_id),
         )
         if not submitted.created:
-            existing = await asyncio.to_thread(desk.get, submitted.order_id)
+            existing = await desk.run(desk.get, submitted.order_id)
             accepted = accepted.model_copy(update={"status": existing.status})
             response.status_code = HTTPStatus.OK
         response.headers["Location"] = accepted.links.self
@@ -98,7 +93,7 @@ def orders_router(prefix: str) -> APIRouter:
             limit=limit + 1,
             after=after,
         )
-        rows = await asyncio.to_thread(desk.search, query)
+        rows = await desk.run(desk.search, query)
         page = rows[:limit]
         return OrderPage(
             items=[OrderSummary.of(row, prefix) for row in page],
@@ -108,27 +103,25 @@ def orders_router(prefix: str) -> APIRouter:
     @router.get("/{order_id}", responses=_NOT_FOUND)
     async def get_order(order_id: str, desk: Desk) -> OrderView:
         """One order: its status, route, ERP sales order, fulfilment, shipments and invoices."""
-        row = await asyncio.to_thread(desk.get, order_id)
+        row = await desk.run(desk.get, order_id)
         return OrderView.of(row, prefix)
 
     @router.get("/{order_id}/timeline", responses=_NOT_FOUND)
     async def get_timeline(order_id: str, desk: Desk) -> Timeline:
         """Everything that happened to an order, across every system, oldest first."""
-        entries = await asyncio.to_thread(desk.timeline, order_id)
+        entries = await desk.run(desk.timeline, order_id)
         return Timeline(order_id=order_id, entries=[TimelineEntryView.of(e) for e in entries])
 
     @router.post("/{order_id}/cancel", status_code=HTTPStatus.ACCEPTED, responses=_NOT_FOUND)
     async def cancel_order(order_id: str, body: CancelRequest, desk: Desk) -> Acknowledged:
         """Ask for the order to be cancelled; its workflow decides whether it still can be."""
-        accepted = await asyncio.to_thread(
-            desk.request_cancellation, order_id, body.reason, API_CHANNEL
-        )
+        accepted = await desk.run(desk.request_cancellation, order_id, body.reason, API_CHANNEL)
         return Acknowledged(order_id=order_id, accepted=accepted)
 
     @router.post("/{order_id}/release-hold", status_code=HTTPStatus.ACCEPTED, responses=_NOT_FOUND)
     async def release_hold(order_id: str, body: ReleaseHoldRequest, desk: Desk) -> Acknowledged:
         """Release an order an exception put on hold; it resumes where it stopped."""
-        accepted = await asyncio.to_thread(desk.release_hold, order_id, body.released_by, body.note)
+        accepted = await desk.run(desk.release_hold, order_id, body.released_by, body.note)
         return Acknowledged(order_id=order_id, accepted=accepted)
 
     return router

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Connection, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crossdock.core.catalog import Price, Product
@@ -289,7 +289,8 @@ class SqlDeliveryRepository(_Repository):
 
     def enqueue(self, record: DeliveryRecord) -> bool:
         # A repeat of a command already queued or done is dropped (its key says it is the same
-        # command); a repeat of one that failed re-arms it: an operator released the order.
+        # command); a repeat of one that failed re-arms it: an operator released the order. A
+        # re-armed delivery is queued anew: its attempts and its retry deadline start over.
         rearmed = self.c.execute(
             update(t.deliveries)
             .where(
@@ -300,6 +301,7 @@ class SqlDeliveryRepository(_Repository):
                 status="pending",
                 attempts=0,
                 next_attempt_at=record.next_attempt_at,
+                created_at=record.created_at,
                 command=_json(record.command),
                 causation_id=record.causation_id,
                 completed_at=None,
@@ -331,23 +333,27 @@ class SqlDeliveryRepository(_Repository):
         self, system: str, limit: int, now: datetime, lease_until: datetime
     ) -> list[DeliveryRecord]:
         d = t.deliveries
-        open_rows = select(d).where(d.c.system == system, d.c.status.in_(("pending", "in_flight")))
+        opened = ("pending", "in_flight")
+        earlier = d.alias("earlier")
+        # Only the head of each order's line: a later command for an order waits until the
+        # earlier one is done (per-order order). Filtering heads and due-ness in the query, not
+        # over a window of the queue, keeps deliveries that back off from starving the rest.
+        is_head = ~exists().where(
+            earlier.c.system == system,
+            earlier.c.order_id == d.c.order_id,
+            earlier.c.status.in_(opened),
+            earlier.c.seq < d.c.seq,
+        )
+        open_rows = select(d).where(
+            d.c.system == system,
+            d.c.status.in_(opened),
+            is_head,
+            d.c.next_attempt_at <= now,
+            or_(d.c.status == "pending", d.c.lease_until <= now),
+        )
         if self.dialect == "postgresql":
             open_rows = open_rows.with_for_update(skip_locked=True)
-        # Read a window of open deliveries in queue order and keep only the head of each order's
-        # line: a later command for an order waits until the earlier one is done (per-order order).
-        rows = self.c.execute(open_rows.order_by(d.c.seq).limit(limit * 4)).all()
-        heads: dict[str, Any] = {}
-        for row in rows:
-            heads.setdefault(row.order_id, row)
-        due = [
-            row
-            for row in heads.values()
-            if row.next_attempt_at <= now
-            and (
-                row.status == "pending" or (row.lease_until is not None and row.lease_until <= now)
-            )
-        ][:limit]
+        due = self.c.execute(open_rows.order_by(d.c.seq).limit(limit)).all()
         if not due:
             return []
         self.c.execute(

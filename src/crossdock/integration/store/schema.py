@@ -45,8 +45,10 @@ def to_scaled(quantity: Decimal) -> int:
 
 
 def from_scaled(value: int) -> Decimal:
-    """A stored quantity as a decimal."""
-    return (Decimal(value) / QTY_SCALE).normalize()
+    """A stored quantity as a decimal, with no more places than it needs (``10``, not ``1E+1``)."""
+    # An exact division keeps the smallest exponent that represents the result; normalize()
+    # would turn whole numbers into exponent notation, which then shows in messages and JSON.
+    return Decimal(value) / QTY_SCALE
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -7,9 +7,13 @@ Dialect differences stay in this module and :mod:`.engine`: ``INSERT … ON CONF
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,6 +31,8 @@ from crossdock.integration.store.repositories import (
     SqlTimerRepository,
 )
 from crossdock.integration.store.schema import metadata
+
+T = TypeVar("T")
 
 
 class SqlUnitOfWork:
@@ -54,6 +60,14 @@ class SqlStore:
         # SQLite has one writer at a time. Queueing writers on a lock in this process is far
         # cheaper than letting them spin in SQLite's busy handler.
         self._write_lock = threading.Lock() if self.sqlite else None
+        self._executor = ThreadPoolExecutor(
+            max_workers=1 if self.sqlite else 8, thread_name_prefix="crossdock-store"
+        )
+
+    async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
+        """Run blocking store work on the store's worker thread(s)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
 
     def create_schema(self) -> None:
         """Create every table (tests and benchmarks; production runs ``crossdock migrate``)."""
@@ -91,5 +105,6 @@ class SqlStore:
         return commits / elapsed
 
     def close(self) -> None:
-        """Dispose of pooled connections."""
+        """Finish queued work and dispose of pooled connections."""
+        self._executor.shutdown(wait=True)
         self.engine.dispose()
