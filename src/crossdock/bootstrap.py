@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -125,7 +126,11 @@ def build_hub(
     workflow = OrderToCash(estate.workflow_policy())
     steps = StepProcessor(store, workflow, clock, batch_size=settings.worker.step_batch)
     deliveries = DeliveryRunner(
-        store, gateways, clock, concurrency=settings.worker.delivery_concurrency
+        store,
+        gateways,
+        clock,
+        concurrency=settings.worker.delivery_concurrency,
+        lease=timedelta(seconds=settings.worker.delivery_lease_s),
     )
     transport = EmbeddedTransport()
     runtime = Runtime(
@@ -149,19 +154,12 @@ def build_hub(
         finally:
             await hub_ref[0].stop()
 
+    shopify_secrets, wms_secret = settings.webhooks.resolved(sandbox=settings.estate_file is None)
     app = create_app(
         desk=desk,
         routers=[
-            storefront_router(
-                desk,
-                secrets=[s.get_secret_value() for s in settings.webhooks.shopify_secrets],
-                system="storefront",
-            ),
-            wms_router(
-                desk,
-                system=estate.with_role("fulfilment")[0],
-                secret=settings.webhooks.wms_secret.get_secret_value(),
-            ),
+            storefront_router(desk, secrets=shopify_secrets, system="storefront"),
+            wms_router(desk, system=estate.with_role("fulfilment")[0], secret=wms_secret),
         ],
         lifespan=lifespan if manage_runtime_in_app else None,
     )

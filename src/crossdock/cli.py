@@ -66,7 +66,11 @@ def up(
     if port:
         settings.api.port = port
     logging.basicConfig(level=settings.log_level)
-    hub = build_hub(settings, _estate(settings), manage_runtime_in_app=True)
+    try:
+        hub = build_hub(settings, _estate(settings), manage_runtime_in_app=True)
+    except ConfigurationError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
     console.print(f"crossdock up on {settings.api.base_url()} — store {settings.store.url}")
     uvicorn.run(hub.app, host=settings.api.host, port=settings.api.port, log_level="warning")
 
@@ -87,6 +91,13 @@ def sandbox_up(
     from crossdock.sandbox.estate import run_estate
 
     settings = _settings()
+    try:
+        shopify_secrets, wms_secret = settings.webhooks.resolved(
+            sandbox=settings.estate_file is None
+        )
+    except ConfigurationError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
     asyncio.run(
         run_estate(
             host=host,
@@ -94,8 +105,8 @@ def sandbox_up(
             hub_url=hub_url,
             preset=faults,
             data_dir=data_dir,
-            shopify_secret=settings.webhooks.shopify_secrets[0].get_secret_value(),
-            wms_secret=settings.webhooks.wms_secret.get_secret_value(),
+            shopify_secret=shopify_secrets[0],
+            wms_secret=wms_secret,
         )
     )
 
@@ -105,12 +116,15 @@ def demo(
     orders: Annotated[int, typer.Option(help="Orders the storefront places.")] = 50,
     faults: Annotated[str, typer.Option(help="Sandbox faults: realistic or none.")] = "realistic",
     until_done: Annotated[
-        bool, typer.Option("--until-done", help="Wait until every order is closed or on hold.")
+        bool,
+        typer.Option(
+            "--until-done",
+            help="Succeed (exit 0) only when every order closed (with faults: closed or on hold "
+            "with a reason). The demo always waits for orders to settle, up to --timeout.",
+        ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 600.0,
-    port: Annotated[int, typer.Option(help="The hub's port.")] = 8000,
-    base_port: Annotated[int, typer.Option(help="The sandbox's first port.")] = 8101,
     data_dir: Annotated[Path | None, typer.Option(help="Keep databases here (default: temp).")] = (
         None
     ),
@@ -127,8 +141,6 @@ def demo(
         faults=faults,
         until_done=until_done,
         timeout_s=timeout,
-        port=port,
-        base_port=base_port,
         data_dir=data_dir,
         progress=not as_json or sys.stderr.isatty(),
     )

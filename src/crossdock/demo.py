@@ -25,8 +25,6 @@ class DemoOptions:
     faults: str = "realistic"
     until_done: bool = False
     timeout_s: float = 600.0
-    port: int = 8000
-    base_port: int = 8101
     data_dir: Path | None = None
     progress: bool = True
 

@@ -23,11 +23,18 @@ from crossdock.orchestration.clock import Clock
 from crossdock.orchestration.store import OrderQuery, OrderRow
 from crossdock.sandbox.estate import SandboxConfig, SandboxEstate
 from crossdock.sandbox.storefront import PlacedOrder
-from crossdock.settings import Settings, StoreSettings, WebhookSettings, WorkerSettings
+from crossdock.settings import (
+    SANDBOX_SHOPIFY_SECRET,
+    SANDBOX_WMS_SECRET,
+    Settings,
+    StoreSettings,
+    WebhookSettings,
+    WorkerSettings,
+)
 
 SETTLED = frozenset({"closed", "on_hold", "cancelled"})
-SHOPIFY_SECRET = "sandbox-shopify-secret"
-WMS_SECRET = "sandbox-wms-secret"
+SHOPIFY_SECRET = SANDBOX_SHOPIFY_SECRET
+WMS_SECRET = SANDBOX_WMS_SECRET
 
 
 class _LateApp:

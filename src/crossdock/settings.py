@@ -11,6 +11,13 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from crossdock.core.errors import ConfigurationError
+
+SANDBOX_SHOPIFY_SECRET = "sandbox-shopify-secret"
+"""The sandbox storefront's published test secret (never a production value)."""
+SANDBOX_WMS_SECRET = "sandbox-wms-secret"
+"""The sandbox WMS's published test secret (never a production value)."""
+
 
 class StoreSettings(BaseModel):
     """Where the source of truth lives."""
@@ -33,10 +40,29 @@ class ApiSettings(BaseModel):
 
 
 class WebhookSettings(BaseModel):
-    """Shared secrets for inbound webhooks. Several secrets allow rotation with an overlap."""
+    """Shared secrets for inbound webhooks. Several Shopify secrets allow rotation with an overlap.
 
-    shopify_secrets: list[SecretStr] = Field(default_factory=lambda: [SecretStr("hush")])
-    wms_secret: SecretStr = SecretStr("crossdock-wms-secret")
+    Required when an estate file is given. Without one (the built-in sandbox estate) they default
+    to the sandbox's own published test secrets, so ``crossdock up`` and ``crossdock sandbox up``
+    work together out of the box — and only for the sandbox.
+    """
+
+    shopify_secrets: list[SecretStr] = Field(default_factory=list)
+    wms_secret: SecretStr | None = None
+
+    def resolved(self, *, sandbox: bool) -> tuple[list[str], str]:
+        """The Shopify secrets (newest first) and the WMS secret, or a configuration error."""
+        shopify = [secret.get_secret_value() for secret in self.shopify_secrets]
+        wms = self.wms_secret.get_secret_value() if self.wms_secret else ""
+        if sandbox:
+            return shopify or [SANDBOX_SHOPIFY_SECRET], wms or SANDBOX_WMS_SECRET
+        if not shopify or not all(shopify):
+            raise ConfigurationError(
+                "webhooks.shopify_secrets", "set CROSSDOCK_WEBHOOKS__SHOPIFY_SECRETS"
+            )
+        if not wms:
+            raise ConfigurationError("webhooks.wms_secret", "set CROSSDOCK_WEBHOOKS__WMS_SECRET")
+        return shopify, wms
 
 
 class WorkerSettings(BaseModel):
@@ -46,7 +72,9 @@ class WorkerSettings(BaseModel):
     delivery_concurrency: int = 16
     idle_wait_s: float = 1.0
     inventory_sync_s: float = 30.0
-    """How often stock positions are pulled from the system of execution."""
+    """How often reference data is pulled: stock positions, customers, products and prices."""
+    delivery_lease_s: float = 60.0
+    """How long a claimed delivery stays with its worker before another may take it over."""
 
 
 class Settings(BaseSettings):

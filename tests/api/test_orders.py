@@ -82,8 +82,9 @@ async def test_an_idempotency_key_reused_for_another_order_is_refused_and_stores
         ORDERS, json=new_order(channel_order_number="API-2"), headers={"Idempotency-Key": "k-1"}
     )
 
-    assert response.status_code == 409
+    assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
+    assert problem_fields(response) == ["Idempotency-Key"]
     assert estate.order_count() == 1
 
 

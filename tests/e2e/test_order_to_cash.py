@@ -1,4 +1,4 @@
-"""The seed scenario end to end: storefront → crossdock → the routed ERP → WMS → invoice → closed."""
+"""The seed scenario end to end: storefront → crossdock → routed ERP → WMS → invoice → closed."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ async def test_timeline_spans_storefront_erp_wms_and_invoice(tmp_path: Path) -> 
         assert await rig.wait_until_settled(4, timeout_s=60)
 
         for row in rig.orders():
-            assert row.state is not None and row.state.route is not None
+            assert row.state is not None
+            assert row.state.route is not None
             erp = row.state.route.system
             entries = rig.hub.desk.timeline(row.order_id)
             systems = {entry.system for entry in entries}
@@ -40,4 +41,5 @@ async def test_timeline_spans_storefront_erp_wms_and_invoice(tmp_path: Path) -> 
             assert f"routed to {erp}" in summaries
             assert "post_invoice" in summaries
             routed = [e for e in entries if e.kind == "decision" and e.rule]
-            assert routed and routed[0].rule == row.state.route.rule
+            assert routed
+            assert routed[0].rule == row.state.route.rule

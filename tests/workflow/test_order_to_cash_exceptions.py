@@ -27,6 +27,7 @@ from crossdock.orchestration.messages import (
     RequestFulfilment,
     ReserveStock,
     ScheduleTimer,
+    StatusNotified,
     StockAvailable,
 )
 
@@ -415,3 +416,50 @@ def test_a_message_for_an_order_never_received_is_refused() -> None:
     driver = Driver()
     with pytest.raises(BusinessRuleViolation, match="never received"):
         driver.send(CANCEL)
+
+
+def test_an_invoiced_status_that_cannot_be_delivered_holds_the_order_until_resent() -> None:
+    driver = Driver()
+    driver.to_released()
+    shipped = driver.send(milestone("S1", bolts="10", nuts="4", final=True))
+    driver.post_invoices(shipped)
+    assert driver.status() is S.INVOICED
+    driver.send(StatusNotified(system="storefront", status="invoiced"))
+
+    held = driver.send(
+        DeliveryFailed(
+            delivery_id="d",
+            system="customer_service",
+            operation="notify_status",
+            reason="410 case closed",
+            classification="permanent",
+        )
+    )
+
+    assert driver.status() is S.ON_HOLD
+    assert driver.current.held_from is S.INVOICED
+    assert "notify_status to customer_service failed" in held.first.state.hold_reasons[0]
+    released = driver.send(HoldReleased(released_by="ops"))
+    assert [(n.system, n.status) for n in released.of(NotifyStatus)] == [
+        ("customer_service", "invoiced")
+    ]
+    driver.send(StatusNotified(system="customer_service", status="invoiced"))
+    assert driver.status() is S.CLOSED
+
+
+def test_a_failed_status_notification_before_invoicing_does_not_hold_the_order() -> None:
+    driver = Driver()
+    driver.to_released()
+
+    outcome = driver.send(
+        DeliveryFailed(
+            delivery_id="d",
+            system="customer_service",
+            operation="notify_status",
+            reason="503",
+            classification="exhausted",
+        )
+    )
+
+    assert driver.status() is S.RELEASED
+    assert "the order goes on" in outcome.summary

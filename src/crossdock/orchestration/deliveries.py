@@ -169,7 +169,7 @@ class DeliveryRunner:
                     TimelineEntry(
                         order_id=record.order_id,
                         at=now,
-                        kind="delivery" if outcome.ok or outcome.retryable else "exception",
+                        kind="exception" if isinstance(message, DeliveryFailed) else "delivery",
                         system=record.system,
                         summary=summary,
                         correlation_id=record.order_id,

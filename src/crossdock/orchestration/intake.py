@@ -53,6 +53,20 @@ class InvalidDocument(BusinessRuleViolation):
         super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
 
 
+class MessageKeyReused(InvalidDocument):
+    """A sender's message key (an Idempotency-Key, a webhook id) came back with another document.
+
+    The same key with the same document is a repeat and answers with the first result; the same
+    key with a different document is the sender's mistake, refused without storing anything.
+    """
+
+    def __init__(self, key: str, field: str = "Idempotency-Key") -> None:
+        self.key = key
+        super().__init__(
+            [FieldProblem(field, f"{key!r} was already used for a different document")]
+        )
+
+
 class UnknownOrder(BusinessRuleViolation):
     """No order has this id."""
 
@@ -102,7 +116,7 @@ class OrderDesk:
                 uow, order.order_id, OrderReceived(order=order), source, dedupe_key, ""
             )
             if stored is None:
-                raise BusinessRuleViolation(f"message {dedupe_key} was already received")
+                raise MessageKeyReused(dedupe_key or "")
         self.wakeups.notify("inbox")
         return Submitted(order.order_id, created=True)
 

@@ -34,6 +34,7 @@ from crossdock.orchestration.messages import (
     InvoicePosted,
     Message,
     MilestoneReported,
+    NotifyStatus,
     OrderReceived,
     ReleaseStock,
     RequestFulfilment,
@@ -363,8 +364,14 @@ class OrderToCash:
 
     def _delivery_failed(self, step: Step, system: str, operation: str, reason: str) -> None:
         if operation == NOTIFY_STATUS:
-            step.note(f"status notification to {system} failed: {reason}; the order goes on")
-            return
+            waiting_to_close = step.effective is S.INVOICED and (
+                f"{system}:invoiced" not in step.state.notified
+            )
+            if not waiting_to_close:
+                step.note(f"status notification to {system} failed: {reason}; the order goes on")
+                return
+            # Closing waits for every status system to have the invoiced status: a person must
+            # look, or the order would sit in invoiced with nobody told.
         step.put_on_hold((f"{operation} to {system} failed: {reason}",), skip=system)
 
     def _release_hold(self, step: Step, released_by: str, facts: Facts) -> None:
@@ -401,6 +408,19 @@ class OrderToCash:
             step.note("booking requested again")
         elif resumed is S.BOOKED:
             self._request_fulfilment(step)
+        elif resumed is S.INVOICED:
+            for system in self.policy.status_systems:
+                if f"{system}:invoiced" not in step.state.notified:
+                    step.command(
+                        NotifyStatus(
+                            system=system,
+                            order_id=step.order.order_id,
+                            channel_order_number=step.order.channel_order_number,
+                            customer_po=step.order.customer_po,
+                            status="invoiced",
+                        )
+                    )
+            step.note("invoiced status sent again")
         for invoice in invoices:
             post_invoice(step, invoice)
         close_if_done(step)

@@ -1,8 +1,8 @@
 """The worker runtime: the loops that move work, woken by new work rather than tight polling.
 
 One ``Runtime`` runs the step loop, one delivery loop per system, the outbox relay and the timer
-poller as asyncio tasks. ``crossdock up`` runs one in the API's process; ``crossdock worker``
-processes each run one against a shared database.
+poller as asyncio tasks. ``crossdock up`` runs one in the API's process. Every claim is a
+transaction (and a lease for deliveries), so several runtimes may share one database.
 """
 
 from __future__ import annotations

@@ -66,6 +66,14 @@ class StepReport:
     quarantined: list[str] = field(default_factory=list)
 
 
+class _MessageFailed(Exception):
+    """Applying one inbound message raised; carries the message so the failure is pinned on it."""
+
+    def __init__(self, record: InboxRecord) -> None:
+        super().__init__(record.message_id)
+        self.record = record
+
+
 class StepProcessor:
     """Applies waiting messages to their orders' workflows."""
 
@@ -108,18 +116,25 @@ class StepProcessor:
                     self._process(uow, [order_id], report)
             except ConcurrencyConflict:
                 continue
+            except _MessageFailed as failed:
+                cause = failed.__cause__
+                error = cause if isinstance(cause, Exception) else failed
+                self._record_failure(order_id, error, report, failed.record.message_id)
             except Exception as exc:
                 self._record_failure(order_id, exc, report)
         return report
 
-    def _record_failure(self, order_id: str, exc: Exception, report: StepReport) -> None:
+    def _record_failure(
+        self, order_id: str, exc: Exception, report: StepReport, message_id: int | None = None
+    ) -> None:
         error = f"{exc.__class__.__name__}: {exc}"
         now = self.clock.now()
         with self.store.unit_of_work() as uow:
             pending = uow.inbox.pending_for([order_id])
             if not pending:
                 return
-            first = pending[0]
+            # The message that raised, when known; otherwise the order's oldest waiting one.
+            first = next((m for m in pending if m.message_id == message_id), pending[0])
             attempts = uow.inbox.record_failure(first.message_id, error)
             if attempts < self.max_attempts:
                 return
@@ -153,7 +168,12 @@ class StepProcessor:
             row = rows[order_id]
             state = row.state
             for record in records:
-                state = self._apply(uow, row, state, record, now, timeline, report)
+                try:
+                    state = self._apply(uow, row, state, record, now, timeline, report)
+                except ConcurrencyConflict:
+                    raise
+                except Exception as exc:
+                    raise _MessageFailed(record) from exc
                 processed.append(record.message_id)
                 report.messages += 1
             if state is not None:

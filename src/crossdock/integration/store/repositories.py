@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Connection, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crossdock.core.catalog import Price, Product
@@ -38,6 +38,40 @@ def _load(text: str) -> dict[str, Any]:
     return cast(dict[str, Any], orjson.loads(text))
 
 
+# Statements built once: SQLAlchemy then reuses their cache keys and compiled forms, which
+# measured as the larger part of a step's cost when each call built its statement anew.
+_LOCK = select(t.orders).where(
+    t.orders.c.order_id.in_(bindparam("ids", expanding=True)), t.orders.c.quarantined.is_(False)
+)
+_LOCK_FOR_UPDATE = _LOCK.with_for_update(skip_locked=True)
+_SAVE = update(t.orders).where(
+    t.orders.c.order_id == bindparam("b_order_id"), t.orders.c.version == bindparam("b_version")
+)
+_REARM = update(t.deliveries).where(
+    t.deliveries.c.idempotency_key == bindparam("b_key"), t.deliveries.c.status == "failed"
+)
+_OUTBOX_INSERT = insert(t.outbox)
+_CONSUME_STOCK = (
+    update(t.inventory)
+    .where(
+        t.inventory.c.sku == bindparam("b_sku"), t.inventory.c.location == bindparam("b_location")
+    )
+    .values(
+        on_hand=t.inventory.c.on_hand - bindparam("b_on_hand"),
+        reserved=t.inventory.c.reserved - bindparam("b_reserved"),
+    )
+)
+_CONSUME_RESERVATION = (
+    update(t.reservations)
+    .where(
+        t.reservations.c.order_id == bindparam("b_order_id"),
+        t.reservations.c.line_no == bindparam("b_line_no"),
+    )
+    .values(quantity=t.reservations.c.quantity - bindparam("b_quantity"))
+)
+_INSERTS: dict[tuple[str, str], Any] = {}
+
+
 class _Repository:
     def __init__(self, connection: Connection) -> None:
         self.c = connection
@@ -45,9 +79,13 @@ class _Repository:
 
     def _insert_ignore(self, table: Any, values: dict[str, Any] | list[dict[str, Any]]) -> int:
         """INSERT … ON CONFLICT DO NOTHING; returns the rows inserted."""
-        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        statement = dialect_insert(table).on_conflict_do_nothing()
-        return self.c.execute(statement, values).rowcount
+        statement = _INSERTS.get((self.dialect, table.name))
+        if statement is None:
+            dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+            statement = _INSERTS[(self.dialect, table.name)] = dialect_insert(
+                table
+            ).on_conflict_do_nothing()
+        return int(self.c.execute(statement, values).rowcount)
 
     def _upsert(self, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
         if not rows:
@@ -113,25 +151,22 @@ class SqlOrderRepository(_Repository):
         return None if row is None else self._row(row)
 
     def lock(self, order_ids: Sequence[str]) -> list[OrderRow]:
-        statement = select(t.orders).where(
-            t.orders.c.order_id.in_(list(order_ids)), t.orders.c.quarantined.is_(False)
-        )
-        if self.dialect == "postgresql":
-            statement = statement.with_for_update(skip_locked=True)
-        return [self._row(row) for row in self.c.execute(statement)]
+        statement = _LOCK_FOR_UPDATE if self.dialect == "postgresql" else _LOCK
+        rows = self.c.execute(statement, {"ids": list(order_ids)})
+        return [self._row(row) for row in rows]
 
     def save(self, state: OrderState, expected_version: int, now: datetime) -> None:
         result = self.c.execute(
-            update(t.orders)
-            .where(t.orders.c.order_id == state.order.order_id)
-            .where(t.orders.c.version == expected_version)
-            .values(
-                status=state.status.value,
-                version=state.version,
-                state_doc=state.model_dump_json(),
-                updated_at=now,
-                closed_at=state.closed_at,
-            )
+            _SAVE,
+            {
+                "b_order_id": state.order.order_id,
+                "b_version": expected_version,
+                "status": state.status.value,
+                "version": state.version,
+                "state_doc": state.model_dump_json(),
+                "updated_at": now,
+                "closed_at": state.closed_at,
+            },
         )
         if result.rowcount != 1:
             raise ConcurrencyConflict(state.order.order_id)
@@ -291,43 +326,39 @@ class SqlDeliveryRepository(_Repository):
         # A repeat of a command already queued or done is dropped (its key says it is the same
         # command); a repeat of one that failed re-arms it: an operator released the order. A
         # re-armed delivery is queued anew: its attempts and its retry deadline start over.
-        rearmed = self.c.execute(
-            update(t.deliveries)
-            .where(
-                t.deliveries.c.idempotency_key == record.idempotency_key,
-                t.deliveries.c.status == "failed",
-            )
-            .values(
-                status="pending",
-                attempts=0,
-                next_attempt_at=record.next_attempt_at,
-                created_at=record.created_at,
-                command=_json(record.command),
-                causation_id=record.causation_id,
-                completed_at=None,
-            )
-        ).rowcount
-        if rearmed:
-            return True
-        return (
-            self._insert_ignore(
-                t.deliveries,
-                {
-                    "delivery_id": record.delivery_id,
-                    "order_id": record.order_id,
-                    "system": record.system,
-                    "operation": record.operation,
-                    "idempotency_key": record.idempotency_key,
-                    "command": _json(record.command),
-                    "status": record.status,
-                    "attempts": record.attempts,
-                    "next_attempt_at": record.next_attempt_at,
-                    "causation_id": record.causation_id,
-                    "created_at": record.created_at,
-                },
-            )
-            == 1
+        command = _json(record.command)
+        inserted = self._insert_ignore(
+            t.deliveries,
+            {
+                "delivery_id": record.delivery_id,
+                "order_id": record.order_id,
+                "system": record.system,
+                "operation": record.operation,
+                "idempotency_key": record.idempotency_key,
+                "command": command,
+                "status": record.status,
+                "attempts": record.attempts,
+                "next_attempt_at": record.next_attempt_at,
+                "causation_id": record.causation_id,
+                "created_at": record.created_at,
+            },
         )
+        if inserted:
+            return True
+        rearmed = self.c.execute(
+            _REARM,
+            {
+                "b_key": record.idempotency_key,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": record.next_attempt_at,
+                "created_at": record.created_at,
+                "command": command,
+                "causation_id": record.causation_id,
+                "completed_at": None,
+            },
+        ).rowcount
+        return bool(rearmed)
 
     def claim(
         self, system: str, limit: int, now: datetime, lease_until: datetime
@@ -437,14 +468,15 @@ class SqlOutboxRepository(_Repository):
     ) -> str:
         event_id = str(uuid.uuid4())
         self.c.execute(
-            insert(t.outbox).values(
-                event_id=event_id,
-                order_id=order_id,
-                type=type,
-                data=_json(data),
-                causation_id=causation_id,
-                created_at=now,
-            )
+            _OUTBOX_INSERT,
+            {
+                "event_id": event_id,
+                "order_id": order_id,
+                "type": type,
+                "data": _json(data),
+                "causation_id": causation_id,
+                "created_at": now,
+            },
         )
         return event_id
 
@@ -662,22 +694,28 @@ class SqlInventoryRepository(_Repository):
         return [line for line in held if line.quantity > 0]
 
     def consume(self, order_id: str, lines: Sequence[ReservationLine]) -> None:
-        i, r = t.inventory, t.reservations
         held = {line.line_no: line for line in self.reserved_for(order_id)}
         for line in lines:
             shipped = to_scaled(line.quantity)
             reservation = held.get(line.line_no)
             from_reservation = min(shipped, to_scaled(reservation.quantity)) if reservation else 0
             self.c.execute(
-                update(i)
-                .where(i.c.sku == line.sku, i.c.location == line.location)
-                .values(on_hand=i.c.on_hand - shipped, reserved=i.c.reserved - from_reservation)
+                _CONSUME_STOCK,
+                {
+                    "b_sku": line.sku,
+                    "b_location": line.location,
+                    "b_on_hand": shipped,
+                    "b_reserved": from_reservation,
+                },
             )
             if reservation is not None:
                 self.c.execute(
-                    update(r)
-                    .where(r.c.order_id == order_id, r.c.line_no == line.line_no)
-                    .values(quantity=r.c.quantity - from_reservation)
+                    _CONSUME_RESERVATION,
+                    {
+                        "b_order_id": order_id,
+                        "b_line_no": line.line_no,
+                        "b_quantity": from_reservation,
+                    },
                 )
 
     def positions(

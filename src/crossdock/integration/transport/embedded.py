@@ -1,7 +1,7 @@
 """``EmbeddedTransport``: events delivered to subscribers inside this process.
 
-The embedded default has no broker; the outbox table itself is the durable stream (the
-``/api/v1/events`` feed reads it), and in-process subscribers get each event once it is committed.
+The embedded default has no broker: the outbox table itself is the durable record of every
+event, and in-process subscribers get each event once it is committed.
 """
 
 from __future__ import annotations
