@@ -93,7 +93,7 @@ class Processes:
         return f"http://127.0.0.1:{self.base_port + order.index(system)}"
 
     def _log(self, name: str) -> Any:
-        return open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+        return open(self.workdir / f"{name}.log", "ab")
 
     def start_sandbox(self) -> None:
         """Start the estate (no faults) and wait until every system answers."""
