@@ -107,10 +107,13 @@ async def in_process_rig(
     seed: int = 7,
     sandbox_overrides: dict[str, Any] | None = None,
     worker: WorkerSettings | None = None,
+    sandbox_in_memory: bool = False,
 ) -> AsyncIterator[Rig]:
     """Start a sandbox estate and an embedded hub wired to each other; stop both afterwards.
 
-    ``data_dir`` holds the hub's SQLite file and the sandbox's (a temporary folder if None).
+    ``data_dir`` holds the hub's SQLite file and the sandbox's (a temporary folder if None);
+    ``sandbox_in_memory`` keeps the sandbox systems' databases in memory instead (benchmarks
+    measure the hub, not the stand-ins for other companies' systems).
     """
     with contextlib.ExitStack() as stack:
         if data_dir is None:
@@ -125,7 +128,7 @@ async def in_process_rig(
         config = SandboxConfig.preset(
             "realistic" if faults == "realistic" else "none",
             seed=seed,
-            base_dir=data_dir / "sandbox",
+            base_dir=None if sandbox_in_memory else data_dir / "sandbox",
             hub_url="http://hub.local",
             storefront_secret=SecretStr(SHOPIFY_SECRET),
             wms_secret=SecretStr(WMS_SECRET),

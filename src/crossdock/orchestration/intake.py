@@ -137,7 +137,7 @@ class OrderDesk:
 
     def _deliver(self, order_id: str, message: Message, source: str, dedupe: str | None) -> bool:
         with self.store.unit_of_work() as uow:
-            if uow.orders.get(order_id) is None:
+            if not uow.orders.exists(order_id):
                 raise UnknownOrder(order_id)
             stored = self._append(uow, order_id, message, source, dedupe, dedupe or "")
         if stored is None:
@@ -207,7 +207,7 @@ class OrderDesk:
     def timeline(self, order_id: str) -> list[TimelineEntry]:
         """An order's timeline, oldest first, or :class:`UnknownOrder`."""
         with self.store.unit_of_work(write=False) as uow:
-            if uow.orders.get(order_id) is None:
+            if not uow.orders.exists(order_id):
                 raise UnknownOrder(order_id)
             return uow.timeline.for_order(order_id)
 

@@ -131,6 +131,10 @@ class OrderRepository(Protocol):
         """The order id a channel's order number maps to."""
         ...
 
+    def exists(self, order_id: str) -> bool:
+        """Whether an order with this id was received (without loading it)."""
+        ...
+
     def get(self, order_id: str) -> OrderRow | None:
         """One order."""
         ...

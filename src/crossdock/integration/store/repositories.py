@@ -70,6 +70,11 @@ _CONSUME_RESERVATION = (
     .values(quantity=t.reservations.c.quantity - bindparam("b_quantity"))
 )
 _INSERTS: dict[tuple[str, str], Any] = {}
+_INBOX_APPEND: dict[str, Any] = {}
+_EXISTS = select(t.orders.c.order_id).where(t.orders.c.order_id == bindparam("b_order_id"))
+_DELIVERY_UPDATE = update(t.deliveries).where(
+    t.deliveries.c.delivery_id == bindparam("b_delivery_id")
+)
 
 
 class _Repository:
@@ -131,6 +136,8 @@ class SqlOrderRepository(_Repository):
         return None if row is None else str(row[0])
 
     def _row(self, row: Any) -> OrderRow:
+        # The state carries the order: parse one document, not both.
+        state = None if row.state_doc is None else OrderState.model_validate_json(row.state_doc)
         return OrderRow(
             order_id=row.order_id,
             channel=row.channel,
@@ -142,9 +149,12 @@ class SqlOrderRepository(_Repository):
             received_at=row.received_at,
             updated_at=row.updated_at,
             closed_at=row.closed_at,
-            order=Order.model_validate_json(row.order_doc),
-            state=None if row.state_doc is None else OrderState.model_validate_json(row.state_doc),
+            order=state.order if state is not None else Order.model_validate_json(row.order_doc),
+            state=state,
         )
+
+    def exists(self, order_id: str) -> bool:
+        return self.c.execute(_EXISTS, {"b_order_id": order_id}).first() is not None
 
     def get(self, order_id: str) -> OrderRow | None:
         row = self.c.execute(select(t.orders).where(t.orders.c.order_id == order_id)).first()
@@ -230,17 +240,13 @@ class SqlInboxRepository(_Repository):
             "causation_id": causation_id,
             "received_at": now,
         }
-        if dedupe_key is None:
-            key = self.c.execute(insert(t.inbox).values(values)).inserted_primary_key
-            return int(key[0]) if key else None
-        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        statement = (
-            dialect_insert(t.inbox)
-            .values(values)
-            .on_conflict_do_nothing()
-            .returning(t.inbox.c.message_id)
-        )
-        row = self.c.execute(statement).first()
+        statement = _INBOX_APPEND.get(self.dialect)
+        if statement is None:
+            dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+            statement = _INBOX_APPEND[self.dialect] = (
+                dialect_insert(t.inbox).on_conflict_do_nothing().returning(t.inbox.c.message_id)
+            )
+        row = self.c.execute(statement, values).first()
         return None if row is None else int(row[0])
 
     def pending_orders(self, limit: int) -> list[str]:
@@ -399,9 +405,14 @@ class SqlDeliveryRepository(_Repository):
 
     def complete(self, delivery_id: str, now: datetime) -> None:
         self.c.execute(
-            update(t.deliveries)
-            .where(t.deliveries.c.delivery_id == delivery_id)
-            .values(status="done", completed_at=now, lease_until=None, last_error="")
+            _DELIVERY_UPDATE,
+            {
+                "b_delivery_id": delivery_id,
+                "status": "done",
+                "completed_at": now,
+                "lease_until": None,
+                "last_error": "",
+            },
         )
 
     def retry_later(self, delivery_id: str, next_attempt_at: datetime, error: str) -> None:
