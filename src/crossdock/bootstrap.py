@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from fastapi import FastAPI
@@ -23,23 +23,41 @@ from crossdock.connectors.catalog import build_gateway
 from crossdock.connectors.wms.webhook import wms_router
 from crossdock.estate import Estate
 from crossdock.integration.api.app import create_app
-from crossdock.integration.store.migrate import upgrade
+from crossdock.integration.store.migrate import require_current_schema, upgrade
 from crossdock.integration.store.sql import SqlStore
-from crossdock.integration.transport.embedded import EmbeddedTransport
+from crossdock.integration.transport.embedded import EmbeddedBroker
 from crossdock.orchestration.clock import Clock, SystemClock
 from crossdock.orchestration.deliveries import DeliveryRunner
 from crossdock.orchestration.gateways import InventorySource, MasterDataSource, SystemGateway
 from crossdock.orchestration.intake import OrderDesk
 from crossdock.orchestration.order_to_cash import OrderToCash
-from crossdock.orchestration.outbox import OutboxRelay
+from crossdock.orchestration.outbox import EventTransport, OutboxRelay
 from crossdock.orchestration.runtime import Runtime, RuntimeSettings
 from crossdock.orchestration.steps import StepProcessor
 from crossdock.orchestration.sync import InventorySync, MasterDataSync
 from crossdock.orchestration.timers import TimerPoller
-from crossdock.orchestration.wakeups import InProcessWakeups
+from crossdock.orchestration.wakeups import Wakeups
 from crossdock.settings import Settings
 
 log = logging.getLogger("crossdock.hub")
+
+
+class Broker(Protocol):
+    """The event transport and the wake-ups, from one connection (embedded or NATS)."""
+
+    @property
+    def transport(self) -> EventTransport:
+        """Publishes committed business events."""
+        ...
+
+    @property
+    def wakeups(self) -> Wakeups:
+        """Wakes workers when there is work."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the connection."""
+        ...
 
 
 @dataclass
@@ -50,13 +68,12 @@ class Hub:
     estate: Estate
     store: SqlStore
     clock: Clock
-    wakeups: InProcessWakeups
+    broker: Broker
     desk: OrderDesk
     gateways: dict[str, SystemGateway]
     steps: StepProcessor
     deliveries: DeliveryRunner
     runtime: Runtime
-    transport: EmbeddedTransport
     master_data: MasterDataSync | None
     inventory: InventorySync | None
     app: FastAPI
@@ -69,14 +86,24 @@ class Hub:
         if self.inventory is not None:
             await self.inventory.run_once()
 
+    @property
+    def wakeups(self) -> Wakeups:
+        """The broker's wake-ups."""
+        return self.broker.wakeups
+
     async def start(self, *, workers: bool = True) -> None:
-        """Sync reference data, then start the worker loops and periodic syncs."""
+        """Start the worker loops and the periodic reference-data sync; ``workers=False``: none.
+
+        An API-only process runs no loops: intake writes to the store and wakes the workers
+        through the broker.
+        """
+        if not workers:
+            return
         try:
             await self.sync_reference_data()
         except Exception as exc:  # the systems may come up later; the periodic sync retries
             log.warning("reference data sync failed at start: %s", exc)
-        if workers:
-            await self.runtime.start()
+        await self.runtime.start()
         self._background.append(asyncio.create_task(self._sync_loop(), name="reference-sync"))
 
     async def _sync_loop(self) -> None:
@@ -98,7 +125,7 @@ class Hub:
         await self.runtime.stop()
         for gateway in self.gateways.values():
             await gateway.aclose()
-        await self.transport.aclose()
+        await self.broker.aclose()
         self.store.close()
 
 
@@ -109,14 +136,25 @@ def build_hub(
     clock: Clock | None = None,
     http: Mapping[str, httpx.AsyncClient] | None = None,
     migrate: bool = True,
+    broker: Broker | None = None,
     manage_runtime_in_app: bool = False,
+    workers: bool = True,
 ) -> Hub:
-    """Build a hub. ``http`` maps system names to clients to send through (tests, benchmarks)."""
+    """Build a hub. ``http`` maps system names to clients to send through (tests, benchmarks).
+
+    ``migrate`` brings the database to the latest schema (``crossdock up``); without it the
+    database must already be there (``crossdock api`` and ``worker``: migrations are a deliberate
+    step, ``crossdock migrate``, never a race between processes). ``broker`` defaults to the
+    in-process one. ``workers=False`` builds an API-only process.
+    """
     clock = clock or SystemClock()
-    store = SqlStore(settings.store.url)
     if migrate:
         upgrade(settings.store.url)
-    wakeups = InProcessWakeups()
+    else:
+        require_current_schema(settings.store.url)
+    store = SqlStore(settings.store.url)
+    broker = broker or EmbeddedBroker()
+    wakeups = broker.wakeups
     desk = OrderDesk(store, clock, wakeups)
     gateways: dict[str, SystemGateway] = {}
     for name, spec in estate.systems.items():
@@ -132,11 +170,10 @@ def build_hub(
         concurrency=settings.worker.delivery_concurrency,
         lease=timedelta(seconds=settings.worker.delivery_lease_s),
     )
-    transport = EmbeddedTransport()
     runtime = Runtime(
         steps=steps,
         deliveries=deliveries,
-        relay=OutboxRelay(store, transport, clock),
+        relay=OutboxRelay(store, broker.transport, clock),
         timers=TimerPoller(store, clock),
         wakeups=wakeups,
         systems=gateways,
@@ -148,7 +185,7 @@ def build_hub(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await hub_ref[0].start()
+        await hub_ref[0].start(workers=workers)
         try:
             yield
         finally:
@@ -168,13 +205,12 @@ def build_hub(
         estate=estate,
         store=store,
         clock=clock,
-        wakeups=wakeups,
+        broker=broker,
         desk=desk,
         gateways=gateways,
         steps=steps,
         deliveries=deliveries,
         runtime=runtime,
-        transport=transport,
         master_data=None if master_source is None else MasterDataSync(store, master_source),
         inventory=None
         if inventory_source is None

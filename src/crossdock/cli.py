@@ -14,7 +14,7 @@ from rich.console import Console
 
 from crossdock.core.errors import ConfigurationError
 from crossdock.estate import Estate, load_estate, sandbox_estate
-from crossdock.settings import Settings
+from crossdock.settings import Settings, database_url
 
 app = typer.Typer(help="crossdock: the integration hub for distributors.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="The sandbox distribution estate.", no_args_is_help=True)
@@ -50,15 +50,8 @@ def migrate() -> None:
     console.print(f"database at revision {current(settings.store.url)}: {settings.store.url}")
 
 
-@app.command()
-def up(
-    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
-) -> None:
-    """Run the hub (API + workers) in one process on the embedded store."""
-    import uvicorn
-
-    from crossdock.bootstrap import build_hub
+def _run(role: str, host: str | None, port: int | None) -> None:
+    from crossdock.processes import run
 
     settings = _settings()
     if host:
@@ -66,13 +59,41 @@ def up(
     if port:
         settings.api.port = port
     logging.basicConfig(level=settings.log_level)
+    estate = _estate(settings)
+    if role != "worker":
+        console.print(
+            f"crossdock {role} on {settings.api.base_url()} — store {settings.store.url}, "
+            f"broker {settings.broker.url}"
+        )
     try:
-        hub = build_hub(settings, _estate(settings), manage_runtime_in_app=True)
+        asyncio.run(run(role, settings, estate))  # type: ignore[arg-type]
     except ConfigurationError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    console.print(f"crossdock up on {settings.api.base_url()} — store {settings.store.url}")
-    uvicorn.run(hub.app, host=settings.api.host, port=settings.api.port, log_level="warning")
+
+
+@app.command()
+def up(
+    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+) -> None:
+    """Run the hub (API + workers) in one process; migrates the database first."""
+    _run("up", host, port)
+
+
+@app.command()
+def api(
+    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+) -> None:
+    """Run the API only (scale-out: any number, stateless). Needs a migrated database."""
+    _run("api", host, port)
+
+
+@app.command()
+def worker() -> None:
+    """Run the workers only (scale-out: any number). Needs a migrated database."""
+    _run("worker", None, None)
 
 
 @sandbox_app.command("up")
@@ -86,6 +107,9 @@ def sandbox_up(
     data_dir: Annotated[Path, typer.Option(help="Where each system keeps its SQLite file.")] = (
         Path("var/sandbox")
     ),
+    in_memory: Annotated[
+        bool, typer.Option("--in-memory", help="Keep every system's database in memory.")
+    ] = False,
 ) -> None:
     """Run the sandbox estate alone: storefront, two ERPs, WMS, customer service."""
     from crossdock.sandbox.estate import run_estate
@@ -104,7 +128,7 @@ def sandbox_up(
             base_port=base_port,
             hub_url=hub_url,
             preset=faults,
-            data_dir=data_dir,
+            data_dir=None if in_memory else data_dir,
             shopify_secret=shopify_secrets[0],
             wms_secret=wms_secret,
         )
@@ -160,16 +184,38 @@ def bench_lifecycle(
     data_dir: Annotated[Path | None, typer.Option(help="Where the databases go (a temp dir).")] = (
         None
     ),
+    store: Annotated[
+        str | None,
+        typer.Option(help="Scale-out: a PostgreSQL URL (each run gets a schema of its own)."),
+    ] = None,
+    broker: Annotated[
+        str, typer.Option(help="Scale-out: the broker URL (nats://…) or embedded.")
+    ] = "embedded",
+    workers: Annotated[int, typer.Option(help="Scale-out: worker processes.")] = 2,
 ) -> None:
-    """Complete order-to-cash lifecycles through the embedded hub, sandbox in-process."""
-    from crossdock.benchmarks.lifecycle import run_lifecycle_bench
+    """Complete order-to-cash lifecycles: embedded (sandbox in-process), or scale-out processes."""
+    if store is None:
+        from crossdock.benchmarks.lifecycle import run_lifecycle_bench
 
-    report = asyncio.run(run_lifecycle_bench(orders=orders, runs=runs, data_dir=data_dir))
+        report = asyncio.run(run_lifecycle_bench(orders=orders, runs=runs, data_dir=data_dir))
+    else:
+        from crossdock.benchmarks.scaleout import run_scaleout_bench
+
+        if not store.startswith("postgresql"):
+            console.print("[red]--store must be a postgresql:// URL[/red]")
+            raise typer.Exit(2)
+        report = run_scaleout_bench(
+            database_url=database_url(store),
+            broker_url=broker,
+            workers=workers,
+            orders=orders,
+            runs=runs,
+        )
     if as_json:
         typer.echo(json.dumps(report, indent=2))
     else:
         for key, value in report.items():
-            console.print(f"{key:>28}: {value}")
+            console.print(f"{key:>30}: {value}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crossdock.core.errors import ConfigurationError
@@ -19,11 +19,35 @@ SANDBOX_WMS_SECRET = "sandbox-wms-secret"
 """The sandbox WMS's published test secret (never a production value)."""
 
 
+def database_url(url: str) -> str:
+    """A database URL with the driver crossdock ships for it (``postgresql://`` → psycopg 3)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
 class StoreSettings(BaseModel):
     """Where the source of truth lives."""
 
     url: str = "sqlite:///./crossdock.db"
-    """SQLAlchemy URL: a SQLite file (embedded default) or ``postgresql+psycopg://…``."""
+    """SQLAlchemy URL: a SQLite file (embedded default) or ``postgresql://…`` (psycopg 3)."""
+
+    @field_validator("url")
+    @classmethod
+    def _with_driver(cls, url: str) -> str:
+        return database_url(url)
+
+
+class BrokerSettings(BaseModel):
+    """The event backbone and cross-process wake-ups."""
+
+    url: str = "embedded"
+    """``embedded`` (in-process, the default) or ``nats://host:4222`` (NATS with JetStream)."""
+    tenant: str = "default"
+    """Names the stream and subjects (``crossdock.<tenant>.…``) so several hubs can share NATS."""
+    replicas: int = 1
+    """JetStream stream replicas; use 3 on a three-server cluster in production."""
 
 
 class ApiSettings(BaseModel):
@@ -85,6 +109,7 @@ class Settings(BaseSettings):
     )
 
     store: StoreSettings = StoreSettings()
+    broker: BrokerSettings = BrokerSettings()
     api: ApiSettings = ApiSettings()
     webhooks: WebhookSettings = WebhookSettings()
     worker: WorkerSettings = WorkerSettings()

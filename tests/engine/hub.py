@@ -1,4 +1,6 @@
-"""The engine as production wires it — real workflow, real SQLite store — with fake gateways.
+"""The engine as production wires it — real workflow, real store — with fake gateways.
+
+The store is SQLite or PostgreSQL (``conftest.database_url`` runs each engine test on both).
 
 Tests drive it by hand: :meth:`Hub.drain` runs the timer poller, a step batch and one delivery
 round per system until nothing is left to do, and time moves only when a test advances the clock.
@@ -9,7 +11,6 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from crossdock.core.catalog import Price, Product
 from crossdock.core.fulfilment import Milestone, ShipmentMilestone, ShippedLine
@@ -63,18 +64,18 @@ CONTRACT_PRICES = {("C-B", "BOLT"): D("2.25")}
 
 
 class Hub:
-    """One crossdock worker's engine on a temp SQLite file."""
+    """One crossdock worker's engine on an empty database."""
 
     def __init__(
         self,
-        tmp_path: Path,
+        database_url: str,
         *,
         retry: RetryPolicy = RETRY,
         step_attempts: int = 5,
         lease: timedelta = timedelta(seconds=60),
     ) -> None:
         self.clock = FakeClock()
-        self.store = SqlStore(f"sqlite:///{tmp_path}/hub.db")
+        self.store = SqlStore(database_url)
         self.store.create_schema()
         self.gateways = {system: FakeGateway(system) for system in SYSTEMS}
         self.steps = StepProcessor(

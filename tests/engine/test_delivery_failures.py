@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
 
 from crossdock.core.errors import PermanentError, RetryableError
 from crossdock.core.order import OrderStatus
@@ -100,8 +99,8 @@ async def test_a_hold_released_days_later_still_gets_its_full_retry_budget(hub: 
     assert hub.status(order_id) is S.RELEASED
 
 
-async def test_a_delivery_that_runs_out_of_attempts_holds_the_order(tmp_path: Path) -> None:
-    hub = Hub(tmp_path, retry=RetryPolicy(max_attempts=3, jitter=0.0))
+async def test_a_delivery_that_runs_out_of_attempts_holds_the_order(database_url: str) -> None:
+    hub = Hub(database_url, retry=RetryPolicy(max_attempts=3, jitter=0.0))
     hub.gateways[ERP].break_down(BOOK, RetryableError("connection refused"))
     order_id = hub.submit("O-1")
 

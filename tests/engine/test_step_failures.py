@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from crossdock.core.order import OrderStatus
 
 from .hub import Hub
@@ -17,9 +15,9 @@ def pending_orders(hub: Hub) -> list[str]:
 
 
 async def test_an_unreadable_message_quarantines_its_order_while_others_keep_flowing(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
-    hub = Hub(tmp_path, step_attempts=3)
+    hub = Hub(database_url, step_attempts=3)
     stuck, flowing = hub.submit("O-1"), hub.submit("O-2")
     await hub.drain()
     with hub.store.unit_of_work() as uow:
@@ -55,9 +53,9 @@ async def test_an_unreadable_message_quarantines_its_order_while_others_keep_flo
 
 
 async def test_the_quarantine_names_the_message_that_failed_not_the_one_before_it(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
-    hub = Hub(tmp_path, step_attempts=2)
+    hub = Hub(database_url, step_attempts=2)
     order_id = hub.submit("O-1")
     await hub.drain()
     hub.desk.release_hold(order_id, "ops")  # harmless on its own: the order is not on hold

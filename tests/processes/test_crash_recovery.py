@@ -9,27 +9,27 @@ restarted hub must find them by their external reference instead of creating the
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from crossdock.cluster import LocalCluster, wait_for
 from crossdock.integration.store.sql import SqlStore
-
-from .harness import Processes, wait_for
 
 ORDERS = 30
 
 
 @pytest.fixture
-def processes(tmp_path: Path) -> Processes:
-    running = Processes(tmp_path)
-    yield running  # type: ignore[misc]
+def processes(tmp_path: Path) -> Iterator[LocalCluster]:
+    running = LocalCluster(tmp_path)
+    yield running
     running.stop()
 
 
-def in_flight(processes: Processes, system: str) -> int:
-    store = SqlStore(processes.env["CROSSDOCK_STORE__URL"])
+def in_flight(processes: LocalCluster, system: str) -> int:
+    store = SqlStore(processes.store_url)
     try:
         with store.unit_of_work(write=False) as uow:
             return uow.deliveries.counts().get(system, {}).get("in_flight", 0)
@@ -38,7 +38,7 @@ def in_flight(processes: Processes, system: str) -> int:
 
 
 def test_a_hub_killed_mid_delivery_books_every_order_once_after_restart(
-    processes: Processes,
+    processes: LocalCluster,
 ) -> None:
     processes.start_sandbox()
     slow = {"latency_ms": 400}

@@ -7,20 +7,15 @@ returns its URL, or skips with the reason it cannot run here.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-from sqlalchemy import create_engine
-
+from crossdock.integration.store.memory import MemoryDatabase, MemoryStore
 from crossdock.integration.store.migrate import upgrade
-from crossdock.integration.store.schema import metadata
 from crossdock.integration.store.sql import SqlStore
-
-POSTGRES_URL_VARIABLE = "CROSSDOCK_TEST_POSTGRES_URL"
+from crossdock.orchestration.store import Store
+from postgres import create_postgres_schema, drop_postgres_schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +28,12 @@ class StoreAdapter:
     file) and return its URL; call ``pytest.skip`` when the adapter cannot run here."""
     shared: bool = True
     """Whether more than one store (or process) can open the same database by its URL."""
+    dispose: Callable[[str], None] | None = None
+    """Remove what ``prepare`` made outside ``tmp_path`` (a server-side schema), given its URL."""
+    connect: Callable[[str], Store] = SqlStore
+    """Open a store on the database ``prepare`` made (each call: one more store on that data)."""
+    shares_across_processes: bool = True
+    """Whether another process can open the database by its URL (not one that lives in memory)."""
 
 
 def _sqlite_created(tmp_path: Path) -> str:
@@ -49,19 +50,39 @@ def _sqlite_migrated(tmp_path: Path) -> str:
     return url
 
 
-def _postgres(_tmp_path: Path) -> str:
-    url = os.environ.get(POSTGRES_URL_VARIABLE, "")
-    if not url:
-        pytest.skip(f"set {POSTGRES_URL_VARIABLE} to run the contract suite against PostgreSQL")
-    if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2") is None:
-        pytest.skip("no PostgreSQL driver (psycopg) is installed")
-    engine = create_engine(url)
+def _postgres_created(_tmp_path: Path) -> str:
+    # A schema of its own per test (see tests/postgres.py): parallel and repeated runs never meet.
+    url = create_postgres_schema()
+    store = SqlStore(url)
     try:
-        metadata.drop_all(engine)
-        metadata.create_all(engine)
+        store.create_schema()
     finally:
-        engine.dispose()
+        store.close()
     return url
+
+
+def _postgres_migrated(_tmp_path: Path) -> str:
+    url = create_postgres_schema()
+    upgrade(url)
+    return url
+
+
+_MEMORY_DATABASES: dict[str, MemoryDatabase] = {}
+"""In-memory databases by URL, so that several stores (and threads) of one test share one."""
+
+
+def _memory_created(tmp_path: Path) -> str:
+    url = f"memory://{tmp_path}"
+    _MEMORY_DATABASES[url] = MemoryDatabase()
+    return url
+
+
+def _memory_store(url: str) -> Store:
+    return MemoryStore(_MEMORY_DATABASES[url])
+
+
+def _memory_dropped(url: str) -> None:
+    _MEMORY_DATABASES.pop(url, None)
 
 
 ADAPTERS: tuple[StoreAdapter, ...] = (
@@ -69,5 +90,16 @@ ADAPTERS: tuple[StoreAdapter, ...] = (
     # The same contract on a database built by the Alembic migrations instead of create_all:
     # if a migration drifts from the schema (a missing unique key, a partial index), this fails.
     StoreAdapter("sqlite-migrated", _sqlite_migrated, shared=False),
-    StoreAdapter("postgresql", _postgres),
+    StoreAdapter("postgresql", _postgres_created, dispose=drop_postgres_schema),
+    StoreAdapter(
+        "postgresql-migrated", _postgres_migrated, shared=False, dispose=drop_postgres_schema
+    ),
+    # The reference of the port's semantics, and the store of fast tests.
+    StoreAdapter(
+        "memory",
+        _memory_created,
+        dispose=_memory_dropped,
+        connect=_memory_store,
+        shares_across_processes=False,
+    ),
 )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -11,13 +13,23 @@ from alembic.script import ScriptDirectory
 from crossdock.integration.store.engine import build_engine
 from crossdock.integration.store.migrate import alembic_config, current, upgrade
 from crossdock.integration.store.schema import metadata
+from postgres import postgres_schema
 
 
-def test_a_migrated_database_has_exactly_the_declared_schema(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/migrated.db"
-    upgrade(url)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with nothing in it, not even Alembic's version table."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/migrated.db"
+        return
+    with postgres_schema() as url:
+        yield url
 
-    engine = build_engine(url)
+
+def test_a_migrated_database_has_exactly_the_declared_schema(empty_url: str) -> None:
+    upgrade(empty_url)
+
+    engine = build_engine(empty_url)
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -28,12 +40,11 @@ def test_a_migrated_database_has_exactly_the_declared_schema(tmp_path: Path) -> 
     assert differences == []
 
 
-def test_upgrading_twice_leaves_the_database_at_head(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/migrated.db"
-    assert current(url) is None
+def test_upgrading_twice_leaves_the_database_at_head(empty_url: str) -> None:
+    assert current(empty_url) is None
 
-    upgrade(url)
-    upgrade(url)
+    upgrade(empty_url)
+    upgrade(empty_url)
 
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-    assert current(url) == head
+    head = ScriptDirectory.from_config(alembic_config(empty_url)).get_current_head()
+    assert current(empty_url) == head

@@ -254,7 +254,21 @@ class OutboxRepository(Protocol):
         ...
 
     def unpublished(self, limit: int) -> list[OutboxRecord]:
-        """The oldest events not yet published."""
+        """The oldest events not yet published (a read: nothing is claimed)."""
+        ...
+
+    def claim(self, limit: int, now: datetime, lease_until: datetime) -> list[OutboxRecord]:
+        """The oldest unpublished events, leased to the caller until ``lease_until``.
+
+        One relay publishes at a time, so events keep their commit order: while another relay
+        holds the oldest unpublished event (its lease has not run out), this returns nothing.
+        A relay that dies mid-batch leaves its lease to run out; the next relay publishes the
+        batch again (at least once; the event id lets a broker drop the repeat).
+        """
+        ...
+
+    def release(self, seqs: Sequence[int]) -> None:
+        """Give up a claim without publishing (the transport failed): any relay may retry now."""
         ...
 
     def mark_published(self, seqs: Sequence[int], now: datetime) -> None:

@@ -18,6 +18,13 @@ SQLITE_PRAGMAS = (
 )
 
 
+POSTGRES_POOL_SIZE = 10
+"""Connections a PostgreSQL engine keeps open: at least the store's worker threads (see
+``SqlStore``), so each finds one, with room for work run outside them (the API's own threads)."""
+POSTGRES_MAX_OVERFLOW = 10
+"""Extra connections opened under a burst and closed once returned."""
+
+
 def is_sqlite(url: str) -> bool:
     """Whether a database URL names SQLite."""
     return url.startswith("sqlite")
@@ -31,7 +38,13 @@ def build_engine(url: str, *, echo: bool = False) -> Engine:
     driver's own transaction handling is switched off so SQLAlchemy's savepoints work).
     """
     if not is_sqlite(url):
-        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        return create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=POSTGRES_POOL_SIZE,
+            max_overflow=POSTGRES_MAX_OVERFLOW,
+        )
     memory = url in ("sqlite://", "sqlite:///:memory:")
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
     kwargs["poolclass"] = StaticPool if memory else NullPool if ":memory:" in url else None

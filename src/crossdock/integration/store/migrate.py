@@ -23,6 +23,29 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def head() -> str | None:
+    """The newest revision the migrations know."""
+    from alembic.script import ScriptDirectory
+
+    revision: str | None = ScriptDirectory.from_config(
+        alembic_config("sqlite://")
+    ).get_current_head()
+    return revision
+
+
+def require_current_schema(url: str) -> None:
+    """Fail, naming the fix, unless the database is at the newest revision."""
+    from crossdock.core.errors import ConfigurationError
+
+    at, newest = current(url), head()
+    if at != newest:
+        raise ConfigurationError(
+            "store.url",
+            f"the database is at revision {at or 'none'}, this crossdock needs {newest}: "
+            "run `crossdock migrate` first",
+        )
+
+
 def current(url: str) -> str | None:
     """The revision the database is at, or None when it was never migrated."""
     from alembic.runtime.migration import MigrationContext

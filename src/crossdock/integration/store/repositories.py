@@ -82,15 +82,19 @@ class _Repository:
         self.c = connection
         self.dialect = connection.dialect.name
 
-    def _insert_ignore(self, table: Any, values: dict[str, Any] | list[dict[str, Any]]) -> int:
-        """INSERT … ON CONFLICT DO NOTHING; returns the rows inserted."""
+    def _insert_ignore(self, table: Any, values: dict[str, Any]) -> bool:
+        """INSERT … ON CONFLICT DO NOTHING; whether the row went in.
+
+        Counted by ``RETURNING`` rather than ``rowcount``: on PostgreSQL, SQLAlchemy already adds
+        ``RETURNING`` for the primary key, and the cursor then reports no useful row count.
+        """
         statement = _INSERTS.get((self.dialect, table.name))
         if statement is None:
             dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-            statement = _INSERTS[(self.dialect, table.name)] = dialect_insert(
-                table
-            ).on_conflict_do_nothing()
-        return int(self.c.execute(statement, values).rowcount)
+            statement = _INSERTS[(self.dialect, table.name)] = (
+                dialect_insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+            )
+        return self.c.execute(statement, values).first() is not None
 
     def _upsert(self, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
         if not rows:
@@ -105,26 +109,23 @@ class SqlOrderRepository(_Repository):
     """Orders and their workflow state."""
 
     def add(self, order: Order) -> bool:
-        return (
-            self._insert_ignore(
-                t.orders,
-                {
-                    "order_id": order.order_id,
-                    "channel": order.channel,
-                    "channel_order_number": order.channel_order_number,
-                    "customer_id": order.customer_id,
-                    "customer_po": order.customer_po,
-                    "status": OrderStatus.RECEIVED.value,
-                    "version": 0,
-                    "quarantined": False,
-                    "quarantine_reason": "",
-                    "order_doc": order.model_dump_json(),
-                    "state_doc": None,
-                    "received_at": order.received_at,
-                    "updated_at": order.received_at,
-                },
-            )
-            == 1
+        return self._insert_ignore(
+            t.orders,
+            {
+                "order_id": order.order_id,
+                "channel": order.channel,
+                "channel_order_number": order.channel_order_number,
+                "customer_id": order.customer_id,
+                "customer_po": order.customer_po,
+                "status": OrderStatus.RECEIVED.value,
+                "version": 0,
+                "quarantined": False,
+                "quarantine_reason": "",
+                "order_doc": order.model_dump_json(),
+                "state_doc": None,
+                "received_at": order.received_at,
+                "updated_at": order.received_at,
+            },
         )
 
     def find_by_channel_number(self, channel: str, number: str) -> str | None:
@@ -471,6 +472,22 @@ class SqlDeliveryRepository(_Repository):
         return [_delivery(row) for row in rows]
 
 
+def _outbox(row: Any) -> OutboxRecord:
+    return OutboxRecord(
+        seq=row.seq,
+        event_id=row.event_id,
+        order_id=row.order_id,
+        type=row.type,
+        data=_load(row.data),
+        created_at=row.created_at,
+        causation_id=row.causation_id,
+    )
+
+
+def _leased(claimed_until: datetime | None, now: datetime) -> bool:
+    return claimed_until is not None and claimed_until > now
+
+
 class SqlOutboxRepository(_Repository):
     """Events waiting to be published."""
 
@@ -492,24 +509,48 @@ class SqlOutboxRepository(_Repository):
         return event_id
 
     def _records(self, statement: Any) -> list[OutboxRecord]:
-        return [
-            OutboxRecord(
-                seq=row.seq,
-                event_id=row.event_id,
-                order_id=row.order_id,
-                type=row.type,
-                data=_load(row.data),
-                created_at=row.created_at,
-                causation_id=row.causation_id,
-            )
-            for row in self.c.execute(statement)
-        ]
+        return [_outbox(row) for row in self.c.execute(statement)]
 
     def unpublished(self, limit: int) -> list[OutboxRecord]:
         o = t.outbox
         return self._records(
             select(o).where(o.c.published_at.is_(None)).order_by(o.c.seq).limit(limit)
         )
+
+    def claim(self, limit: int, now: datetime, lease_until: datetime) -> list[OutboxRecord]:
+        o = t.outbox
+        oldest = select(o).where(o.c.published_at.is_(None)).order_by(o.c.seq).limit(limit)
+        if self.dialect == "postgresql":
+            # A relay claiming at the same moment skips these rows instead of reading them
+            # as unclaimed from its snapshot, and then finds the head taken (below).
+            oldest = oldest.with_for_update(skip_locked=True)
+        rows = self.c.execute(oldest).all()
+        if not rows:
+            return []
+        head = self.c.execute(
+            select(func.min(o.c.seq)).where(o.c.published_at.is_(None))
+        ).scalar_one()
+        # One relay at a time, from the oldest event on: when another relay holds the head
+        # (locked right now, or leased), publishing the rest would overtake its events.
+        if rows[0].seq != head or _leased(rows[0].claimed_until, now):
+            return []
+        free = []
+        for row in rows:
+            if _leased(row.claimed_until, now):
+                break
+            free.append(row)
+        self.c.execute(
+            update(o)
+            .where(o.c.seq.in_([row.seq for row in free]))
+            .values(claimed_until=lease_until)
+        )
+        return [_outbox(row) for row in free]
+
+    def release(self, seqs: Sequence[int]) -> None:
+        if seqs:
+            self.c.execute(
+                update(t.outbox).where(t.outbox.c.seq.in_(list(seqs))).values(claimed_until=None)
+            )
 
     def mark_published(self, seqs: Sequence[int], now: datetime) -> None:
         if seqs:
@@ -536,12 +577,17 @@ class SqlTimerRepository(_Repository):
         )
 
     def take_due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
-        rows = self.c.execute(
+        due_rows = (
             select(t.timers.c.order_id, t.timers.c.name)
             .where(t.timers.c.due_at <= now)
-            .order_by(t.timers.c.due_at)
+            .order_by(t.timers.c.due_at, t.timers.c.order_id, t.timers.c.name)
             .limit(limit)
-        ).all()
+        )
+        if self.dialect == "postgresql":
+            # Pollers in other processes skip the timers this one took (and, once it commits,
+            # no longer see them), so each timer fires once.
+            due_rows = due_rows.with_for_update(skip_locked=True)
+        rows = self.c.execute(due_rows).all()
         due = [(str(order_id), str(name)) for order_id, name in rows]
         for order_id, name in due:
             self.cancel(order_id, name)

@@ -161,6 +161,7 @@ outbox = Table(
     Column("causation_id", String(128), nullable=False, server_default=""),
     _ts("created_at"),
     _ts("published_at", nullable=True),
+    _ts("claimed_until", nullable=True),
     Index(
         "ix_outbox_unpublished",
         "seq",

@@ -1,8 +1,9 @@
 """``SqlStore``: the store port over SQLAlchemy Core, for SQLite and PostgreSQL alike.
 
-Dialect differences stay in this module and :mod:`.engine`: ``INSERT … ON CONFLICT DO NOTHING``
-(both dialects spell it the same way through their own ``insert``), ``FOR UPDATE SKIP LOCKED``
-(PostgreSQL locks rows; SQLite's ``BEGIN IMMEDIATE`` already serialises writers).
+Dialect differences stay in this package (:mod:`.engine`, :mod:`.repositories`):
+``INSERT … ON CONFLICT DO NOTHING`` (both dialects spell it the same way through their own
+``insert``), ``FOR UPDATE SKIP LOCKED`` (PostgreSQL locks rows; SQLite's ``BEGIN IMMEDIATE``
+already serialises writers). ``docs/store.md`` compares the two.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ from crossdock.integration.store.schema import metadata
 
 T = TypeVar("T")
 
+POSTGRES_THREADS = 8
+"""Store threads per process on PostgreSQL: steps, claims and records of one worker overlap,
+each in its own transaction on its own pooled connection (``POSTGRES_POOL_SIZE`` ≥ this)."""
+
 
 class SqlUnitOfWork:
     """One transaction over every repository."""
@@ -60,8 +65,10 @@ class SqlStore:
         # SQLite has one writer at a time. Queueing writers on a lock in this process is far
         # cheaper than letting them spin in SQLite's busy handler.
         self._write_lock = threading.Lock() if self.sqlite else None
+        self.threads = 1 if self.sqlite else POSTGRES_THREADS
+        """Worker threads of :meth:`run` (fewer than the engine's pool: none waits for one)."""
         self._executor = ThreadPoolExecutor(
-            max_workers=1 if self.sqlite else 8, thread_name_prefix="crossdock-store"
+            max_workers=self.threads, thread_name_prefix="crossdock-store"
         )
 
     async def run(self, fn: Callable[..., T], /, *args: Any) -> T:

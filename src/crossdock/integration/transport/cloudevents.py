@@ -26,3 +26,13 @@ def to_cloudevent(record: OutboxRecord, *, source: str = SOURCE) -> dict[str, An
         "sequence": str(record.seq),
         "data": record.data,
     }
+
+
+def attribute_headers(event: dict[str, Any]) -> dict[str, str]:
+    """The event's attributes as ``ce-<name>`` message headers (every attribute but ``data``;
+    empty ones are left out), so a consumer can route and filter without parsing the body."""
+    return {
+        f"ce-{name}": str(value)
+        for name, value in event.items()
+        if name != "data" and value not in (None, "")
+    }

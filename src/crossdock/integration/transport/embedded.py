@@ -1,7 +1,8 @@
 """``EmbeddedTransport``: events delivered to subscribers inside this process.
 
 The embedded default has no broker: the outbox table itself is the durable record of every
-event, and in-process subscribers get each event once it is committed.
+event, and in-process subscribers get each event once it is committed. ``EmbeddedBroker`` pairs
+it with in-process wake-ups, in the shape of the NATS ``Broker``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from crossdock.integration.transport.cloudevents import to_cloudevent
 from crossdock.orchestration.store import OutboxRecord
+from crossdock.orchestration.wakeups import InProcessWakeups
 
 Subscriber = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -37,3 +39,15 @@ class EmbeddedTransport:
     async def aclose(self) -> None:
         """Forget the subscribers."""
         self._subscribers.clear()
+
+
+class EmbeddedBroker:
+    """In-process events and wake-ups, shaped like the NATS :class:`~.broker.Broker`."""
+
+    def __init__(self) -> None:
+        self.transport = EmbeddedTransport()
+        self.wakeups = InProcessWakeups()
+
+    async def aclose(self) -> None:
+        """Forget the event subscribers."""
+        await self.transport.aclose()
