@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-dev lint typecheck contracts unit bench clean
+.PHONY: demo test test-slow install install-dev lint typecheck contracts unit bench clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -32,6 +32,10 @@ unit: install-dev
 	$(BIN)/pytest -q
 
 test: lint typecheck contracts unit
+
+# Multi-process suites on PostgreSQL + NATS JetStream (minutes, not seconds); CI runs them too.
+test-slow: install-dev
+	$(BIN)/pytest -q -m slow
 
 bench: install
 	$(BIN)/crossdock bench lifecycle --orders 2000 --runs 3 --json

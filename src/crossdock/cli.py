@@ -59,6 +59,8 @@ def _run(role: str, host: str | None, port: int | None) -> None:
     if port:
         settings.api.port = port
     logging.basicConfig(level=settings.log_level)
+    # One line per outbound request drowns the log; the timeline has every attempt already.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     estate = _estate(settings)
     if role != "worker":
         console.print(

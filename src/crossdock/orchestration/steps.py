@@ -45,6 +45,8 @@ from crossdock.orchestration.store import (
 from crossdock.orchestration.workflow import Decision, Facts, OrderState
 
 MAX_CHAINED_DECISIONS = 16
+CANDIDATE_WINDOW = 4
+"""How many batches' worth of waiting orders a worker looks at to find a batch it can lock."""
 
 
 class Workflow(Protocol):
@@ -97,9 +99,11 @@ class StepProcessor:
         try:
             with self.store.unit_of_work() as uow:
                 report = StepReport()
-                order_ids = uow.inbox.pending_orders(self.batch_size)
+                # A window of candidates larger than the batch: workers sharing a database lock
+                # different orders from it (SKIP LOCKED) instead of queueing on the same ones.
+                order_ids = uow.inbox.pending_orders(self.batch_size * CANDIDATE_WINDOW)
                 if order_ids:
-                    self._process(uow, order_ids, report)
+                    self._process(uow, order_ids, report, limit=self.batch_size)
                 return report
         except ConcurrencyConflict:
             return StepReport()
@@ -153,8 +157,15 @@ class StepProcessor:
             )
             report.quarantined.append(order_id)
 
-    def _process(self, uow: UnitOfWork, order_ids: Sequence[str], report: StepReport) -> None:
-        rows = {row.order_id: row for row in uow.orders.lock(order_ids)}
+    def _process(
+        self,
+        uow: UnitOfWork,
+        order_ids: Sequence[str],
+        report: StepReport,
+        *,
+        limit: int | None = None,
+    ) -> None:
+        rows = {row.order_id: row for row in uow.orders.lock(order_ids, limit)}
         if not rows:
             return
         pending = uow.inbox.pending_for(list(rows))

@@ -139,8 +139,12 @@ class OrderRepository(Protocol):
         """One order."""
         ...
 
-    def lock(self, order_ids: Sequence[str]) -> list[OrderRow]:
-        """Load and lock orders for a step; skips orders another worker holds."""
+    def lock(self, order_ids: Sequence[str], limit: int | None = None) -> list[OrderRow]:
+        """Load and lock orders for a step; skips orders another worker holds.
+
+        At most ``limit`` orders (in order-id order) when given: workers offered the same
+        candidates then each take a different share instead of all contending for the first.
+        """
         ...
 
     def save(self, state: OrderState, expected_version: int, now: datetime) -> None:

@@ -84,11 +84,12 @@ class MemoryOrderRepository:
         record = self.t.orders.get(order_id)
         return None if record is None else _row(record)
 
-    def lock(self, order_ids: Sequence[str]) -> list[OrderRow]:
+    def lock(self, order_ids: Sequence[str], limit: int | None = None) -> list[OrderRow]:
         # Writers are serialised, so no order is ever held by another worker: nothing to skip
         # but quarantined orders. Rows come back in order id order, as SQLite returns them.
         found = (self.t.orders.get(order_id) for order_id in sorted(set(order_ids)))
-        return [_row(record) for record in found if record is not None and not record.quarantined]
+        rows = [_row(record) for record in found if record is not None and not record.quarantined]
+        return rows if limit is None else rows[:limit]
 
     def save(self, state: OrderState, expected_version: int, now: datetime) -> None:
         order_id = state.order.order_id

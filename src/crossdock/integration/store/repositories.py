@@ -40,8 +40,14 @@ def _load(text: str) -> dict[str, Any]:
 
 # Statements built once: SQLAlchemy then reuses their cache keys and compiled forms, which
 # measured as the larger part of a step's cost when each call built its statement anew.
-_LOCK = select(t.orders).where(
-    t.orders.c.order_id.in_(bindparam("ids", expanding=True)), t.orders.c.quarantined.is_(False)
+_LOCK = (
+    select(t.orders)
+    .where(
+        t.orders.c.order_id.in_(bindparam("ids", expanding=True)),
+        t.orders.c.quarantined.is_(False),
+    )
+    .order_by(t.orders.c.order_id)
+    .limit(bindparam("limit"))
 )
 _LOCK_FOR_UPDATE = _LOCK.with_for_update(skip_locked=True)
 _SAVE = update(t.orders).where(
@@ -161,9 +167,11 @@ class SqlOrderRepository(_Repository):
         row = self.c.execute(select(t.orders).where(t.orders.c.order_id == order_id)).first()
         return None if row is None else self._row(row)
 
-    def lock(self, order_ids: Sequence[str]) -> list[OrderRow]:
+    def lock(self, order_ids: Sequence[str], limit: int | None = None) -> list[OrderRow]:
         statement = _LOCK_FOR_UPDATE if self.dialect == "postgresql" else _LOCK
-        rows = self.c.execute(statement, {"ids": list(order_ids)})
+        rows = self.c.execute(
+            statement, {"ids": list(order_ids), "limit": limit or max(len(order_ids), 1)}
+        )
         return [self._row(row) for row in rows]
 
     def save(self, state: OrderState, expected_version: int, now: datetime) -> None:
