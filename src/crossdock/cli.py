@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from crossdock.core.errors import ConfigurationError
+from crossdock.core.errors import ConfigurationError, RetryableError
 from crossdock.estate import Estate, load_estate, sandbox_estate
 from crossdock.settings import Settings, database_url
 
@@ -72,6 +72,9 @@ def _run(role: str, host: str | None, port: int | None) -> None:
     except ConfigurationError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
+    except RetryableError as exc:  # a server it needs is not there (yet): say so, no traceback
+        console.print(f"[red]cannot start: {exc}[/red]")
+        raise typer.Exit(1) from exc
 
 
 @app.command()
@@ -205,6 +208,9 @@ def bench_lifecycle(
 
         if not store.startswith("postgresql"):
             console.print("[red]--store must be a postgresql:// URL[/red]")
+            raise typer.Exit(2)
+        if not broker.startswith("nats://"):
+            console.print("[red]scale-out needs --broker nats://… (workers wake each other)[/red]")
             raise typer.Exit(2)
         report = run_scaleout_bench(
             database_url=database_url(store),

@@ -7,6 +7,7 @@ separate OS process talking real HTTP (and, in scale-out mode, real PostgreSQL a
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import signal
@@ -22,6 +23,7 @@ import httpx
 import yaml
 
 from crossdock.estate import sandbox_estate
+from crossdock.integration.transport.subjects import Subjects
 
 T = TypeVar("T")
 CLI = [sys.executable, "-m", "crossdock.cli"]
@@ -90,6 +92,8 @@ class LocalCluster:
         self.hub_port = free_port_block(1)
         self.sandbox: subprocess.Popen[bytes] | None = None
         self.store_url = store_url or f"sqlite:///{workdir / 'hub.db'}"
+        self.broker_url = broker_url
+        self.tenant = tenant
         estate = sandbox_estate(base_port=self.base_port).model_dump(mode="json")
         self.estate_file = workdir / "crossdock.yaml"
         self.estate_file.write_text(yaml.safe_dump(estate))
@@ -188,7 +192,7 @@ class LocalCluster:
         return sum(1 for w in self.workers if w.poll() is None)
 
     def stop(self) -> None:
-        """Stop everything that still runs (SIGTERM, then SIGKILL)."""
+        """Stop everything that still runs (SIGTERM, then SIGKILL), and drop the run's stream."""
         for process in [*self.workers, *self.apis, self.hub, self.sandbox]:
             if process is not None and process.poll() is None:
                 process.terminate()
@@ -199,6 +203,8 @@ class LocalCluster:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 _kill(process)
+        if self.broker_url.startswith("nats://"):
+            asyncio.run(_delete_stream(self.broker_url, Subjects(self.tenant).default_stream))
 
     # ------------------------------------------------------------------ observations
 
@@ -231,6 +237,23 @@ class LocalCluster:
             after = page.get("next")
             if not after:
                 return counts
+
+
+async def _delete_stream(url: str, stream: str) -> None:
+    """Delete a run's JetStream stream (each run has a tenant, and so a stream, of its own)."""
+    import nats
+    from nats.errors import Error as NatsError
+
+    try:
+        connection = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0)
+    except (NatsError, OSError):
+        return
+    try:
+        await connection.jetstream().delete_stream(stream)
+    except NatsError:
+        pass
+    finally:
+        await connection.close()
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

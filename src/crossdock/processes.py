@@ -65,7 +65,14 @@ async def run(role: Role, settings: Settings, estate: Estate) -> None:
             role,
         )
     broker = await open_broker(settings)
-    hub = build_hub(settings, estate, migrate=role == "up", broker=broker, workers=role != "api")
+    try:
+        hub = build_hub(
+            settings, estate, migrate=role == "up", broker=broker, workers=role != "api"
+        )
+    except BaseException:
+        if broker is not None:
+            await broker.aclose()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -160,3 +160,17 @@ async def test_the_order_reaches_its_workflow_from_the_shopify_system(
     with hub.store.unit_of_work(write=False) as uow:
         waiting = uow.inbox.pending_for([order_id])
     assert [(m.kind, m.source) for m in waiting] == [("order_received", "shopify")]
+
+
+async def test_a_webhook_id_reused_for_another_order_is_a_422_naming_the_header(
+    http: httpx.AsyncClient, hub: Hub
+) -> None:
+    await http.post(WEBHOOK, content=BODY, headers=HEADERS)
+
+    other = document(id=450789470, name="#1002", order_number=1002)
+    response = await http.post(WEBHOOK, **signed(other))
+
+    assert response.status_code == 422
+    assert problem_fields(response) == ["X-Shopify-Webhook-Id"]
+    assert "shopify:" not in response.text
+    assert hub.order_count() == 1

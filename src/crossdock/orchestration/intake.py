@@ -67,6 +67,11 @@ class MessageKeyReused(InvalidDocument):
         )
 
 
+def _sender_key(dedupe_key: str | None) -> str:
+    """The sender's own key, without the channel prefix the desk stores it under."""
+    return (dedupe_key or "").partition(":")[2] or (dedupe_key or "")
+
+
 class UnknownOrder(BusinessRuleViolation):
     """No order has this id."""
 
@@ -97,7 +102,14 @@ class OrderDesk:
 
     # ------------------------------------------------------------------ writes
 
-    def submit(self, order: Order, *, source: str, dedupe_key: str | None) -> Submitted:
+    def submit(
+        self,
+        order: Order,
+        *,
+        source: str,
+        dedupe_key: str | None,
+        key_field: str = "Idempotency-Key",
+    ) -> Submitted:
         """Accept a new order from a channel.
 
         Known master data is checked first (unknown customer or SKU → :class:`InvalidDocument`,
@@ -116,7 +128,7 @@ class OrderDesk:
                 uow, order.order_id, OrderReceived(order=order), source, dedupe_key, ""
             )
             if stored is None:
-                raise MessageKeyReused(dedupe_key or "")
+                raise MessageKeyReused(_sender_key(dedupe_key), key_field)
         self.wakeups.notify("inbox")
         return Submitted(order.order_id, created=True)
 

@@ -73,7 +73,9 @@ def storefront_router(
         now = desk.clock.now()
         order = to_order(shopify, order_id=new_order_id(now), customer=buyer, received_at=now)
         dedupe_key = f"{DEDUPE_PREFIX}:{webhook_id}" if webhook_id else None
-        return desk.submit(order, source=system, dedupe_key=dedupe_key)
+        return desk.submit(
+            order, source=system, dedupe_key=dedupe_key, key_field="X-Shopify-Webhook-Id"
+        )
 
     @router.post(
         path,

@@ -45,7 +45,11 @@ def orders_router(prefix: str) -> APIRouter:
         status_code=HTTPStatus.CREATED,
         responses={
             200: {"model": OrderAccepted, "description": "A repeat: the existing order"},
-            409: {"model": Problem, "description": "The Idempotency-Key names another order"},
+            422: {
+                "model": Problem,
+                "description": "Invalid order, unknown master data, or an Idempotency-Key "
+                "already used for a different order",
+            },
         },
     )
     async def submit_order(

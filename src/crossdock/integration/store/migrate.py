@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -33,17 +34,38 @@ def head() -> str | None:
     return revision
 
 
+def known_revisions() -> set[str]:
+    """Every revision the migrations shipped with this code know."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return {script.revision for script in scripts.walk_revisions()}
+
+
 def require_current_schema(url: str) -> None:
-    """Fail, naming the fix, unless the database is at the newest revision."""
+    """Fail, naming the fix, when the database lacks revisions this code needs.
+
+    A database at a revision this code does not know was migrated by a newer release. Releases
+    keep migrations additive between neighbours, so a process of the previous release may still
+    (re)start during a rolling upgrade; a breaking release says so in its notes.
+    """
     from crossdock.core.errors import ConfigurationError
 
     at, newest = current(url), head()
-    if at != newest:
-        raise ConfigurationError(
-            "store.url",
-            f"the database is at revision {at or 'none'}, this crossdock needs {newest}: "
-            "run `crossdock migrate` first",
+    if at == newest:
+        return
+    if at is not None and at not in known_revisions():
+        logging.getLogger("crossdock.migrate").warning(
+            "the database is at revision %s, newer than this code's %s (rolling upgrade)",
+            at,
+            newest,
         )
+        return
+    raise ConfigurationError(
+        "store.url",
+        f"the database is at revision {at or 'none'}, this crossdock needs {newest}: "
+        "run `crossdock migrate` first",
+    )
 
 
 def current(url: str) -> str | None:
