@@ -107,7 +107,6 @@ class LocalCluster:
             "CROSSDOCK_WEBHOOKS__WMS_SECRET": WMS_SECRET,
             "CROSSDOCK_WORKER__DELIVERY_LEASE_S": "2",
             "CROSSDOCK_WORKER__IDLE_WAIT_S": "0.2",
-            "CROSSDOCK_WORKER__INVENTORY_SYNC_S": "2",
             **(extra_env or {}),
         }
 

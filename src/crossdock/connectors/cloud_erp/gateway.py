@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
 
 from crossdock.connectors.cloud_erp import mapping
 from crossdock.connectors.cloud_erp.client import CloudErpClient
 from crossdock.connectors.cloud_erp.settings import CloudErpSettings
 from crossdock.core.errors import PermanentError
+from crossdock.integration.outbound.gateway import HttpGateway
 from crossdock.orchestration.messages import (
     CancelSalesOrder,
     CreateSalesOrder,
@@ -32,36 +32,18 @@ from crossdock.orchestration.messages import (
     SalesOrderCancelled,
 )
 
-OPERATIONS = frozenset({"create_sales_order", "cancel_sales_order", "post_invoice"})
 CANCELLED = "cancelled"
 
 
-class CloudErpGateway:
+class CloudErpGateway(HttpGateway[CloudErpClient]):
     """Books sales orders and posts invoices in the cloud ERP."""
+
+    operations = frozenset({"create_sales_order", "cancel_sales_order", "post_invoice"})
 
     def __init__(
         self, settings: CloudErpSettings, *, http: httpx.AsyncClient | None = None
     ) -> None:
-        self._settings = settings
-        self._client = CloudErpClient(settings, http=http)
-
-    @property
-    def system(self) -> str:
-        """The system's name in the estate file."""
-        return self._settings.name
-
-    def supports(self, operation: str) -> bool:
-        """Sales orders (create, cancel) and invoices."""
-        return operation in OPERATIONS
-
-    async def deliver(self, command: DeliveryCommand) -> Message | None:
-        """Carry out ``command`` with its idempotency key on every POST."""
-        try:
-            return await self._deliver(command)
-        except ValidationError as exc:
-            raise PermanentError(
-                f"{self.system} {command.operation}: cannot map the document: {exc}"
-            ) from exc
+        super().__init__(settings.name, CloudErpClient(settings, http=http))
 
     async def _deliver(self, command: DeliveryCommand) -> Message | None:
         key = command.idempotency_key
@@ -96,10 +78,6 @@ class CloudErpGateway:
         if sales_order.status.lower() == CANCELLED:
             return
         await self._client.cancel_sales_order(sales_order.id, idempotency_key=idempotency_key)
-
-    async def aclose(self) -> None:
-        """Close the HTTP client, unless it was injected."""
-        await self._client.aclose()
 
 
 def build(

@@ -10,43 +10,24 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
 
 from crossdock.connectors.customer_service import mapping
 from crossdock.connectors.customer_service.client import CustomerServiceClient
 from crossdock.connectors.customer_service.settings import CustomerServiceSettings
 from crossdock.core.errors import PermanentError
+from crossdock.integration.outbound.gateway import HttpGateway
 from crossdock.orchestration.messages import DeliveryCommand, Message, NotifyStatus, StatusNotified
 
-OPERATIONS = frozenset({"notify_status"})
 
-
-class CustomerServiceGateway:
+class CustomerServiceGateway(HttpGateway[CustomerServiceClient]):
     """Tells customer service where each order stands."""
+
+    operations = frozenset({"notify_status"})
 
     def __init__(
         self, settings: CustomerServiceSettings, *, http: httpx.AsyncClient | None = None
     ) -> None:
-        self._settings = settings
-        self._client = CustomerServiceClient(settings, http=http)
-
-    @property
-    def system(self) -> str:
-        """The system's name in the estate file."""
-        return self._settings.name
-
-    def supports(self, operation: str) -> bool:
-        """Status notifications."""
-        return operation in OPERATIONS
-
-    async def deliver(self, command: DeliveryCommand) -> Message | None:
-        """Carry out ``command`` with its idempotency key."""
-        try:
-            return await self._deliver(command)
-        except ValidationError as exc:
-            raise PermanentError(
-                f"{self.system} {command.operation}: cannot map the document: {exc}"
-            ) from exc
+        super().__init__(settings.name, CustomerServiceClient(settings, http=http))
 
     async def _deliver(self, command: DeliveryCommand) -> Message | None:
         match command:
@@ -57,10 +38,6 @@ class CustomerServiceGateway:
                 return StatusNotified(system=self.system, status=status)
             case _:
                 raise PermanentError(f"{self.system} does not support {command.operation}")
-
-    async def aclose(self) -> None:
-        """Close the HTTP client, unless it was injected."""
-        await self._client.aclose()
 
 
 def build(

@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
 
 from crossdock.connectors.legacy_erp import mapping
 from crossdock.connectors.legacy_erp.client import LegacyErpClient
@@ -21,6 +20,7 @@ from crossdock.core.catalog import Price, Product
 from crossdock.core.errors import PermanentError
 from crossdock.core.party import Customer
 from crossdock.integration.outbound import create_once
+from crossdock.integration.outbound.gateway import HttpGateway
 from crossdock.orchestration.messages import (
     CancelSalesOrder,
     CreateSalesOrder,
@@ -32,35 +32,16 @@ from crossdock.orchestration.messages import (
     SalesOrderCancelled,
 )
 
-OPERATIONS = frozenset({"create_sales_order", "cancel_sales_order", "post_invoice"})
 
-
-class LegacyErpGateway:
+class LegacyErpGateway(HttpGateway[LegacyErpClient]):
     """Books sales orders and posts invoices in the legacy ERP; reads its master data."""
+
+    operations = frozenset({"create_sales_order", "cancel_sales_order", "post_invoice"})
 
     def __init__(
         self, settings: LegacyErpSettings, *, http: httpx.AsyncClient | None = None
     ) -> None:
-        self._settings = settings
-        self._client = LegacyErpClient(settings, http=http)
-
-    @property
-    def system(self) -> str:
-        """The system's name in the estate file."""
-        return self._settings.name
-
-    def supports(self, operation: str) -> bool:
-        """Sales orders (create, cancel) and invoices."""
-        return operation in OPERATIONS
-
-    async def deliver(self, command: DeliveryCommand) -> Message | None:
-        """Carry out ``command``; repeating it creates nothing twice (lookup before create)."""
-        try:
-            return await self._deliver(command)
-        except ValidationError as exc:
-            raise PermanentError(
-                f"{self.system} {command.operation}: cannot map the document: {exc}"
-            ) from exc
+        super().__init__(settings.name, LegacyErpClient(settings, http=http))
 
     async def _deliver(self, command: DeliveryCommand) -> Message | None:
         match command:
@@ -102,10 +83,6 @@ class LegacyErpGateway:
         """Every list and contract price of the ERP."""
         records = await self._client.prices()
         return [mapping.price(record) for record in records.items]
-
-    async def aclose(self) -> None:
-        """Close the HTTP client, unless it was injected."""
-        await self._client.aclose()
 
 
 def build(

@@ -11,13 +11,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
 
 from crossdock.connectors.wms import mapping
 from crossdock.connectors.wms.client import WmsClient
 from crossdock.connectors.wms.settings import WmsSettings
 from crossdock.core.errors import PermanentError
 from crossdock.core.inventory import InventoryPosition
+from crossdock.integration.outbound.gateway import HttpGateway
 from crossdock.orchestration.messages import (
     CancelFulfilment,
     DeliveryCommand,
@@ -27,33 +27,14 @@ from crossdock.orchestration.messages import (
     RequestFulfilment,
 )
 
-OPERATIONS = frozenset({"request_fulfilment", "cancel_fulfilment"})
 
-
-class WmsGateway:
+class WmsGateway(HttpGateway[WmsClient]):
     """Asks the warehouse to ship (and not to); reads its stock on hand."""
 
+    operations = frozenset({"request_fulfilment", "cancel_fulfilment"})
+
     def __init__(self, settings: WmsSettings, *, http: httpx.AsyncClient | None = None) -> None:
-        self._settings = settings
-        self._client = WmsClient(settings, http=http)
-
-    @property
-    def system(self) -> str:
-        """The system's name in the estate file."""
-        return self._settings.name
-
-    def supports(self, operation: str) -> bool:
-        """Fulfilment requests and their cancellation."""
-        return operation in OPERATIONS
-
-    async def deliver(self, command: DeliveryCommand) -> Message | None:
-        """Carry out ``command`` with its idempotency key on every POST."""
-        try:
-            return await self._deliver(command)
-        except ValidationError as exc:
-            raise PermanentError(
-                f"{self.system} {command.operation}: cannot map the document: {exc}"
-            ) from exc
+        super().__init__(settings.name, WmsClient(settings, http=http))
 
     async def _deliver(self, command: DeliveryCommand) -> Message | None:
         key = command.idempotency_key
@@ -73,10 +54,6 @@ class WmsGateway:
         """Stock on hand and safety stock per SKU and location."""
         inventory = await self._client.inventory()
         return [mapping.position(record) for record in inventory.items]
-
-    async def aclose(self) -> None:
-        """Close the HTTP client, unless it was injected."""
-        await self._client.aclose()
 
 
 def build(

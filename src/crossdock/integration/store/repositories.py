@@ -660,26 +660,29 @@ class SqlInventoryRepository(_Repository):
     def upsert_positions(self, positions: Sequence[InventoryPosition], now: datetime) -> list[str]:
         i = t.inventory
         raised: list[str] = []
-        for position in positions:
+        # (sku, location) order: the order reservations lock rows in, so a sync and a step batch
+        # wait for each other instead of deadlocking.
+        for position in sorted(positions, key=lambda p: (p.sku, p.location)):
+            on_hand, safety = to_scaled(position.on_hand), to_scaled(position.safety_stock)
+            created = self._insert_ignore(
+                i,
+                {
+                    "sku": position.sku,
+                    "location": position.location,
+                    "on_hand": on_hand,
+                    "reserved": 0,
+                    "safety_stock": safety,
+                    "updated_at": now,
+                },
+            )
+            if created:
+                raised.append(f"{position.sku}@{position.location}")
+                continue
             current = self.c.execute(
                 select(i.c.on_hand, i.c.safety_stock).where(
                     i.c.sku == position.sku, i.c.location == position.location
                 )
-            ).first()
-            on_hand, safety = to_scaled(position.on_hand), to_scaled(position.safety_stock)
-            if current is None:
-                self.c.execute(
-                    insert(i).values(
-                        sku=position.sku,
-                        location=position.location,
-                        on_hand=on_hand,
-                        reserved=0,
-                        safety_stock=safety,
-                        updated_at=now,
-                    )
-                )
-                raised.append(f"{position.sku}@{position.location}")
-                continue
+            ).one()
             if (current.on_hand, current.safety_stock) == (on_hand, safety):
                 continue
             if on_hand - safety > current.on_hand - current.safety_stock:
