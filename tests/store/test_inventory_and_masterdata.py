@@ -190,3 +190,23 @@ def test_customers_and_products_are_replaced_by_a_newer_copy(store: SqlStore) ->
     assert by_email == customer
     assert {sku: p.description for sku, p in products.items()} == {"BOLT": "Bolt M8"}
     assert counts == {"customers": 1, "products": 1, "prices": 0}
+
+
+def test_one_line_consumed_twice_in_one_call_never_goes_below_zero(store: SqlStore) -> None:
+    stock(store, position("BOLT", "100"))
+    with store.unit_of_work() as uow:
+        uow.inventory.reserve("O-1", [line(1, "BOLT", "10")])
+
+    with store.unit_of_work() as uow:
+        uow.inventory.consume("O-1", [line(1, "BOLT", "6"), line(1, "BOLT", "6")])
+        assert uow.inventory.reserved_for("O-1") == [line(1, "BOLT", "0")]
+
+    bolt = positions(store, "BOLT")["BOLT"]
+    assert (bolt.on_hand, bolt.reserved) == (D(88), D(0))
+
+
+def test_reserving_nothing_holds_nothing_and_succeeds(store: SqlStore) -> None:
+    stock(store, position("BOLT", "100"))
+    with store.unit_of_work() as uow:
+        assert uow.inventory.reserve("O-1", []) is True
+        assert uow.inventory.reserved_for("O-1") == []

@@ -695,6 +695,8 @@ class SqlInventoryRepository(_Repository):
         return raised
 
     def reserve(self, order_id: str, lines: Sequence[ReservationLine]) -> bool:
+        if not lines:
+            return True
         i = t.inventory
         wanted: dict[tuple[str, str], int] = {}
         for line in lines:
@@ -767,6 +769,11 @@ class SqlInventoryRepository(_Repository):
             shipped = to_scaled(line.quantity)
             reservation = held.get(line.line_no)
             from_reservation = min(shipped, to_scaled(reservation.quantity)) if reservation else 0
+            if reservation is not None:
+                # The same line may be shipped twice in one call: the second takes what is left.
+                held[line.line_no] = reservation.model_copy(
+                    update={"quantity": reservation.quantity - from_scaled(from_reservation)}
+                )
             self.c.execute(
                 _CONSUME_STOCK,
                 {
