@@ -1,6 +1,6 @@
 """``SqlStore``: the store port over SQLAlchemy Core, for SQLite and PostgreSQL alike.
 
-Dialect differences stay in this package (:mod:`.engine`, :mod:`.repositories`):
+Dialect differences stay in this package (:mod:`.engine` and the ``sql_*`` repository modules):
 ``INSERT … ON CONFLICT DO NOTHING`` (both dialects spell it the same way through their own
 ``insert``), ``FOR UPDATE SKIP LOCKED`` (PostgreSQL locks rows; SQLite's ``BEGIN IMMEDIATE``
 already serialises writers). ``docs/store.md`` compares the two.
@@ -21,17 +21,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from crossdock.core.errors import RetryableError
 from crossdock.integration.store.engine import build_engine, is_sqlite
-from crossdock.integration.store.repositories import (
-    SqlDeliveryRepository,
-    SqlInboxRepository,
-    SqlInventoryRepository,
-    SqlMasterDataRepository,
-    SqlOrderRepository,
-    SqlOutboxRepository,
-    SqlTimelineRepository,
-    SqlTimerRepository,
-)
 from crossdock.integration.store.schema import metadata
+from crossdock.integration.store.sql_deliveries import SqlDeliveryRepository, SqlOutboxRepository
+from crossdock.integration.store.sql_inventory import SqlInventoryRepository
+from crossdock.integration.store.sql_masterdata import SqlMasterDataRepository
+from crossdock.integration.store.sql_orders import SqlInboxRepository, SqlOrderRepository
+from crossdock.integration.store.sql_timeline import SqlTimelineRepository, SqlTimerRepository
 
 T = TypeVar("T")
 

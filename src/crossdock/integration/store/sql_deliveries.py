@@ -1,0 +1,284 @@
+"""Per-system delivery queues and the outbox, in SQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import bindparam, exists, func, insert, or_, select, update
+
+from crossdock.integration.store import schema as t
+from crossdock.integration.store.sql_repository import SqlRepository, dump_json, load_json
+from crossdock.orchestration.store import (
+    DeliveryRecord,
+    OutboxRecord,
+)
+
+_REARM = update(t.deliveries).where(
+    t.deliveries.c.idempotency_key == bindparam("b_key"), t.deliveries.c.status == "failed"
+)
+
+
+_DELIVERY_UPDATE = update(t.deliveries).where(
+    t.deliveries.c.delivery_id == bindparam("b_delivery_id")
+)
+
+
+_OUTBOX_INSERT = insert(t.outbox)
+
+
+def _delivery(row: Any) -> DeliveryRecord:
+    return DeliveryRecord(
+        delivery_id=row.delivery_id,
+        order_id=row.order_id,
+        system=row.system,
+        operation=row.operation,
+        idempotency_key=row.idempotency_key,
+        command=load_json(row.command),
+        status=row.status,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        created_at=row.created_at,
+        causation_id=row.causation_id,
+        last_error=row.last_error,
+    )
+
+
+class SqlDeliveryRepository(SqlRepository):
+    """Per-system delivery queues."""
+
+    def enqueue(self, record: DeliveryRecord) -> bool:
+        # A repeat of a command already queued or done is dropped (its key says it is the same
+        # command); a repeat of one that failed re-arms it: an operator released the order. A
+        # re-armed delivery is queued anew: its attempts and its retry deadline start over.
+        command = dump_json(record.command)
+        inserted = self._insert_ignore(
+            t.deliveries,
+            {
+                "delivery_id": record.delivery_id,
+                "order_id": record.order_id,
+                "system": record.system,
+                "operation": record.operation,
+                "idempotency_key": record.idempotency_key,
+                "command": command,
+                "status": record.status,
+                "attempts": record.attempts,
+                "next_attempt_at": record.next_attempt_at,
+                "causation_id": record.causation_id,
+                "created_at": record.created_at,
+            },
+        )
+        if inserted:
+            return True
+        rearmed = self.c.execute(
+            _REARM,
+            {
+                "b_key": record.idempotency_key,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": record.next_attempt_at,
+                "created_at": record.created_at,
+                "command": command,
+                "causation_id": record.causation_id,
+                "completed_at": None,
+            },
+        ).rowcount
+        return bool(rearmed)
+
+    def claim(
+        self, system: str, limit: int, now: datetime, lease_until: datetime
+    ) -> list[DeliveryRecord]:
+        d = t.deliveries
+        opened = ("pending", "in_flight")
+        earlier = d.alias("earlier")
+        # Only the head of each order's line: a later command for an order waits until the
+        # earlier one is done (per-order order). Filtering heads and due-ness in the query, not
+        # over a window of the queue, keeps deliveries that back off from starving the rest.
+        is_head = ~exists().where(
+            earlier.c.system == system,
+            earlier.c.order_id == d.c.order_id,
+            earlier.c.status.in_(opened),
+            earlier.c.seq < d.c.seq,
+        )
+        open_rows = select(d).where(
+            d.c.system == system,
+            d.c.status.in_(opened),
+            is_head,
+            d.c.next_attempt_at <= now,
+            or_(d.c.status == "pending", d.c.lease_until <= now),
+        )
+        if self.dialect == "postgresql":
+            open_rows = open_rows.with_for_update(skip_locked=True)
+        due = self.c.execute(open_rows.order_by(d.c.seq).limit(limit)).all()
+        if not due:
+            return []
+        self.c.execute(
+            update(d)
+            .where(d.c.delivery_id.in_([row.delivery_id for row in due]))
+            .values(status="in_flight", attempts=d.c.attempts + 1, lease_until=lease_until)
+        )
+        claimed = [_delivery(row) for row in due]
+        return [
+            replace(record, status="in_flight", attempts=record.attempts + 1) for record in claimed
+        ]
+
+    def complete(self, delivery_id: str, now: datetime) -> None:
+        self.c.execute(
+            _DELIVERY_UPDATE,
+            {
+                "b_delivery_id": delivery_id,
+                "status": "done",
+                "completed_at": now,
+                "lease_until": None,
+                "last_error": "",
+            },
+        )
+
+    def retry_later(self, delivery_id: str, next_attempt_at: datetime, error: str) -> None:
+        self.c.execute(
+            update(t.deliveries)
+            .where(t.deliveries.c.delivery_id == delivery_id)
+            .values(
+                status="pending",
+                next_attempt_at=next_attempt_at,
+                lease_until=None,
+                last_error=error[:2000],
+            )
+        )
+
+    def fail(self, delivery_id: str, error: str, now: datetime) -> None:
+        self.c.execute(
+            update(t.deliveries)
+            .where(t.deliveries.c.delivery_id == delivery_id)
+            .values(status="failed", completed_at=now, lease_until=None, last_error=error[:2000])
+        )
+
+    def next_due(self, system: str) -> datetime | None:
+        d = t.deliveries
+        value = self.c.execute(
+            select(func.min(func.coalesce(d.c.lease_until, d.c.next_attempt_at))).where(
+                d.c.system == system, d.c.status.in_(("pending", "in_flight"))
+            )
+        ).scalar_one_or_none()
+        if value is None:
+            return None
+        # func.min over a coalesce loses the column type on SQLite: coerce back to aware UTC.
+        return cast(datetime, t.UtcDateTime().process_result_value(value, self.c.dialect))
+
+    def systems_with_work(self) -> list[str]:
+        d = t.deliveries
+        rows = self.c.execute(
+            select(d.c.system).where(d.c.status.in_(("pending", "in_flight"))).distinct()
+        )
+        return [str(row[0]) for row in rows]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        d = t.deliveries
+        counts: dict[str, dict[str, int]] = {}
+        for system, status, count in self.c.execute(
+            select(d.c.system, d.c.status, func.count()).group_by(d.c.system, d.c.status)
+        ):
+            counts.setdefault(str(system), {})[str(status)] = int(count)
+        return counts
+
+    def for_order(self, order_id: str) -> list[DeliveryRecord]:
+        rows = self.c.execute(
+            select(t.deliveries)
+            .where(t.deliveries.c.order_id == order_id)
+            .order_by(t.deliveries.c.seq)
+        )
+        return [_delivery(row) for row in rows]
+
+
+def _outbox(row: Any) -> OutboxRecord:
+    return OutboxRecord(
+        seq=row.seq,
+        event_id=row.event_id,
+        order_id=row.order_id,
+        type=row.type,
+        data=load_json(row.data),
+        created_at=row.created_at,
+        causation_id=row.causation_id,
+    )
+
+
+def _leased(claimed_until: datetime | None, now: datetime) -> bool:
+    return claimed_until is not None and claimed_until > now
+
+
+class SqlOutboxRepository(SqlRepository):
+    """Events waiting to be published."""
+
+    def append(
+        self, *, order_id: str, type: str, data: dict[str, Any], causation_id: str, now: datetime
+    ) -> str:
+        event_id = str(uuid.uuid4())
+        self.c.execute(
+            _OUTBOX_INSERT,
+            {
+                "event_id": event_id,
+                "order_id": order_id,
+                "type": type,
+                "data": dump_json(data),
+                "causation_id": causation_id,
+                "created_at": now,
+            },
+        )
+        return event_id
+
+    def _records(self, statement: Any) -> list[OutboxRecord]:
+        return [_outbox(row) for row in self.c.execute(statement)]
+
+    def unpublished(self, limit: int) -> list[OutboxRecord]:
+        o = t.outbox
+        return self._records(
+            select(o).where(o.c.published_at.is_(None)).order_by(o.c.seq).limit(limit)
+        )
+
+    def claim(self, limit: int, now: datetime, lease_until: datetime) -> list[OutboxRecord]:
+        o = t.outbox
+        oldest = select(o).where(o.c.published_at.is_(None)).order_by(o.c.seq).limit(limit)
+        if self.dialect == "postgresql":
+            # A relay claiming at the same moment skips these rows instead of reading them
+            # as unclaimed from its snapshot, and then finds the head taken (below).
+            oldest = oldest.with_for_update(skip_locked=True)
+        rows = self.c.execute(oldest).all()
+        if not rows:
+            return []
+        head = self.c.execute(
+            select(func.min(o.c.seq)).where(o.c.published_at.is_(None))
+        ).scalar_one()
+        # One relay at a time, from the oldest event on: when another relay holds the head
+        # (locked right now, or leased), publishing the rest would overtake its events.
+        if rows[0].seq != head or _leased(rows[0].claimed_until, now):
+            return []
+        free = []
+        for row in rows:
+            if _leased(row.claimed_until, now):
+                break
+            free.append(row)
+        self.c.execute(
+            update(o)
+            .where(o.c.seq.in_([row.seq for row in free]))
+            .values(claimed_until=lease_until)
+        )
+        return [_outbox(row) for row in free]
+
+    def release(self, seqs: Sequence[int]) -> None:
+        if seqs:
+            self.c.execute(
+                update(t.outbox).where(t.outbox.c.seq.in_(list(seqs))).values(claimed_until=None)
+            )
+
+    def mark_published(self, seqs: Sequence[int], now: datetime) -> None:
+        if seqs:
+            self.c.execute(
+                update(t.outbox).where(t.outbox.c.seq.in_(list(seqs))).values(published_at=now)
+            )
+
+    def after(self, seq: int, limit: int) -> list[OutboxRecord]:
+        o = t.outbox
+        return self._records(select(o).where(o.c.seq > seq).order_by(o.c.seq).limit(limit))
