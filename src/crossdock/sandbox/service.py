@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -48,7 +49,7 @@ async def read_model(request: Request, model: type[ModelT]) -> ModelT:
         raise InvalidRequest(first["msg"], field) from exc
 
 
-class SandboxService:
+class SandboxService(ABC):
     """Base of every sandbox system: one SQLite database, a ledger, faults and `/_sandbox/*`.
 
     Subclasses set `name`, pass their fault model and implement `routes()`; they may extend
@@ -81,8 +82,9 @@ class SandboxService:
 
     # -- to be provided by each system -------------------------------------------------------
 
+    @abstractmethod
     def routes(self) -> list[BaseRoute]:
-        raise NotImplementedError
+        """The system's own HTTP routes (the ``/_sandbox`` ones are added for every system)."""
 
     def render_invalid(self, error: InvalidRequest) -> Response:
         """How this system words a refusal; the legacy shape by default."""
@@ -164,7 +166,7 @@ class SandboxService:
         self.faults_changed()
         return JSONResponse(self.faults.model_dump(mode="json"))
 
-    def faults_changed(self) -> None:
+    def faults_changed(self) -> None:  # noqa: B027 - an optional hook, empty by default
         """Hook for systems that derive state from their faults (e.g. price drift)."""
 
     async def _invalid_request(self, _request: Request, exc: Exception) -> Response:
