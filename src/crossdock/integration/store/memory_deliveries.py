@@ -7,39 +7,22 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from itertools import islice
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from crossdock.integration.store.memory_tables import (
     ERROR_LIMIT,
     DeliveryRow,
     EventRecord,
     MemoryTables,
-    decode,
     encode,
     utc,
 )
+from crossdock.integration.store.records import delivery_record, outbox_record
 from crossdock.orchestration.store import DeliveryRecord, OutboxRecord
 
 _OPEN = ("pending", "in_flight")
 
 DeliveryStatus = Literal["pending", "in_flight", "done", "failed"]
-
-
-def _record(row: DeliveryRow) -> DeliveryRecord:
-    return DeliveryRecord(
-        delivery_id=row.delivery_id,
-        order_id=row.order_id,
-        system=row.system,
-        operation=row.operation,
-        idempotency_key=row.idempotency_key,
-        command=decode(row.command),
-        status=cast(DeliveryStatus, row.status),
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        created_at=row.created_at,
-        causation_id=row.causation_id,
-        last_error=row.last_error,
-    )
 
 
 class MemoryDeliveryRepository:
@@ -129,7 +112,7 @@ class MemoryDeliveryRepository:
         ]
         for row in claimed:
             self._put(row)
-        return [_record(row) for row in claimed]
+        return [delivery_record(row) for row in claimed]
 
     def _update(self, delivery_id: str, **values: Any) -> None:
         row = self.t.deliveries.get(delivery_id)
@@ -183,7 +166,7 @@ class MemoryDeliveryRepository:
 
     def for_order(self, order_id: str) -> list[DeliveryRecord]:
         rows = (self.t.deliveries[d] for d in self.t.deliveries_by_order.get(order_id) or ())
-        return [_record(row) for row in sorted(rows, key=lambda row: row.seq)]
+        return [delivery_record(row) for row in sorted(rows, key=lambda row: row.seq)]
 
 
 class MemoryOutboxRepository:
@@ -215,22 +198,10 @@ class MemoryOutboxRepository:
         self.t.unpublished.put(seq, None)
         return event_id
 
-    @staticmethod
-    def _record(event: EventRecord) -> OutboxRecord:
-        return OutboxRecord(
-            seq=event.seq,
-            event_id=event.event_id,
-            order_id=event.order_id,
-            type=event.type,
-            data=decode(event.data),
-            created_at=event.created_at,
-            causation_id=event.causation_id,
-        )
-
     def unpublished(self, limit: int) -> list[OutboxRecord]:
         # The index holds sequence numbers in ascending order: they are only ever appended.
         waiting = list(islice(self.t.unpublished, max(limit, 0)))
-        return [self._record(self.t.events[seq]) for seq in waiting]
+        return [outbox_record(self.t.events[seq]) for seq in waiting]
 
     def claim(self, limit: int, now: datetime, lease_until: datetime) -> list[OutboxRecord]:
         now, lease_until = utc(now), utc(lease_until)
@@ -244,7 +215,7 @@ class MemoryOutboxRepository:
             free.append(event)
         for event in free:
             self.t.events.put(event.seq, replace(event, claimed_until=lease_until))
-        return [self._record(event) for event in free]
+        return [outbox_record(event) for event in free]
 
     def release(self, seqs: Sequence[int]) -> None:
         for seq in seqs:
@@ -265,4 +236,4 @@ class MemoryOutboxRepository:
         # it), so the page is a range of keys, not a scan.
         first, last = max(seq, 0) + 1, self.t.last("event_seq")
         stop = min(last, first + max(limit, 0) - 1)
-        return [self._record(self.t.events[n]) for n in range(first, stop + 1)]
+        return [outbox_record(self.t.events[n]) for n in range(first, stop + 1)]

@@ -14,10 +14,10 @@ from crossdock.integration.store.memory_tables import (
     MemoryTables,
     MessageRecord,
     OrderRecord,
-    decode,
     encode,
     utc,
 )
+from crossdock.integration.store.records import inbox_record
 from crossdock.orchestration.store import ConcurrencyConflict, InboxRecord, OrderQuery, OrderRow
 from crossdock.orchestration.workflow import OrderState
 
@@ -197,19 +197,7 @@ class MemoryInboxRepository:
             for message_id in self.t.open_inbox.get(order_id) or ()
         )
         records = (self.t.inbox[message_id] for message_id in message_ids)
-        return [
-            InboxRecord(
-                message_id=record.message_id,
-                order_id=record.order_id,
-                kind=record.kind,
-                body=decode(record.body),
-                source=record.source,
-                causation_id=record.causation_id,
-                received_at=record.received_at,
-                attempts=record.attempts,
-            )
-            for record in records
-        ]
+        return [inbox_record(record) for record in records]
 
     def mark_processed(self, message_ids: Sequence[int], now: datetime) -> None:
         processed_at = utc(now)

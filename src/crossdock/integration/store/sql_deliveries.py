@@ -11,7 +11,8 @@ from typing import Any, cast
 from sqlalchemy import bindparam, exists, func, insert, or_, select, update
 
 from crossdock.integration.store import schema as t
-from crossdock.integration.store.sql_repository import SqlRepository, dump_json, load_json
+from crossdock.integration.store.records import delivery_record, outbox_record
+from crossdock.integration.store.sql_repository import SqlRepository, dump_json
 from crossdock.orchestration.store import (
     DeliveryRecord,
     OutboxRecord,
@@ -28,23 +29,6 @@ _DELIVERY_UPDATE = update(t.deliveries).where(
 
 
 _OUTBOX_INSERT = insert(t.outbox)
-
-
-def _delivery(row: Any) -> DeliveryRecord:
-    return DeliveryRecord(
-        delivery_id=row.delivery_id,
-        order_id=row.order_id,
-        system=row.system,
-        operation=row.operation,
-        idempotency_key=row.idempotency_key,
-        command=load_json(row.command),
-        status=row.status,
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        created_at=row.created_at,
-        causation_id=row.causation_id,
-        last_error=row.last_error,
-    )
 
 
 class SqlDeliveryRepository(SqlRepository):
@@ -120,7 +104,7 @@ class SqlDeliveryRepository(SqlRepository):
             .where(d.c.delivery_id.in_([row.delivery_id for row in due]))
             .values(status="in_flight", attempts=d.c.attempts + 1, lease_until=lease_until)
         )
-        claimed = [_delivery(row) for row in due]
+        claimed = [delivery_record(row) for row in due]
         return [
             replace(record, status="in_flight", attempts=record.attempts + 1) for record in claimed
         ]
@@ -190,19 +174,7 @@ class SqlDeliveryRepository(SqlRepository):
             .where(t.deliveries.c.order_id == order_id)
             .order_by(t.deliveries.c.seq)
         )
-        return [_delivery(row) for row in rows]
-
-
-def _outbox(row: Any) -> OutboxRecord:
-    return OutboxRecord(
-        seq=row.seq,
-        event_id=row.event_id,
-        order_id=row.order_id,
-        type=row.type,
-        data=load_json(row.data),
-        created_at=row.created_at,
-        causation_id=row.causation_id,
-    )
+        return [delivery_record(row) for row in rows]
 
 
 def _leased(claimed_until: datetime | None, now: datetime) -> bool:
@@ -230,7 +202,7 @@ class SqlOutboxRepository(SqlRepository):
         return event_id
 
     def _records(self, statement: Any) -> list[OutboxRecord]:
-        return [_outbox(row) for row in self.c.execute(statement)]
+        return [outbox_record(row) for row in self.c.execute(statement)]
 
     def unpublished(self, limit: int) -> list[OutboxRecord]:
         o = t.outbox
@@ -265,7 +237,7 @@ class SqlOutboxRepository(SqlRepository):
             .where(o.c.seq.in_([row.seq for row in free]))
             .values(claimed_until=lease_until)
         )
-        return [_outbox(row) for row in free]
+        return [outbox_record(row) for row in free]
 
     def release(self, seqs: Sequence[int]) -> None:
         if seqs:

@@ -11,7 +11,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from crossdock.core.order import Order, OrderStatus
 from crossdock.integration.store import schema as t
-from crossdock.integration.store.sql_repository import SqlRepository, dump_json, load_json
+from crossdock.integration.store.records import inbox_record
+from crossdock.integration.store.sql_repository import SqlRepository, dump_json
 from crossdock.orchestration.store import (
     ConcurrencyConflict,
     InboxRecord,
@@ -212,19 +213,7 @@ class SqlInboxRepository(SqlRepository):
             .where(t.inbox.c.order_id.in_(list(order_ids)), t.inbox.c.processed_at.is_(None))
             .order_by(t.inbox.c.message_id)
         )
-        return [
-            InboxRecord(
-                message_id=row.message_id,
-                order_id=row.order_id,
-                kind=row.kind,
-                body=load_json(row.body),
-                source=row.source,
-                causation_id=row.causation_id,
-                received_at=row.received_at,
-                attempts=row.attempts,
-            )
-            for row in rows
-        ]
+        return [inbox_record(row) for row in rows]
 
     def mark_processed(self, message_ids: Sequence[int], now: datetime) -> None:
         if message_ids:
