@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from itertools import islice
-from typing import Any, Literal
+from typing import Any
 
 from crossdock.integration.store.memory_tables import (
     ERROR_LIMIT,
@@ -21,8 +21,6 @@ from crossdock.integration.store.records import delivery_record, outbox_record
 from crossdock.orchestration.store import DeliveryRecord, OutboxRecord
 
 _OPEN = ("pending", "in_flight")
-
-DeliveryStatus = Literal["pending", "in_flight", "done", "failed"]
 
 
 class MemoryDeliveryRepository:
