@@ -28,6 +28,7 @@ from crossdock.integration.store.sql import SqlStore
 from crossdock.integration.transport.embedded import EmbeddedBroker
 from crossdock.orchestration.clock import Clock, SystemClock
 from crossdock.orchestration.deliveries import DeliveryRunner
+from crossdock.orchestration.exception_desk import ExceptionDesk
 from crossdock.orchestration.gateways import InventorySource, MasterDataSource, SystemGateway
 from crossdock.orchestration.intake import OrderDesk
 from crossdock.orchestration.order_to_cash import OrderToCash
@@ -35,6 +36,7 @@ from crossdock.orchestration.outbox import EventTransport, OutboxRelay
 from crossdock.orchestration.runtime import Runtime, RuntimeSettings
 from crossdock.orchestration.steps import StepProcessor
 from crossdock.orchestration.sync import InventorySync, MasterDataSync
+from crossdock.orchestration.system_desk import SystemsDesk
 from crossdock.orchestration.timers import TimerPoller
 from crossdock.orchestration.wakeups import Wakeups
 from crossdock.settings import Settings
@@ -70,6 +72,8 @@ class Hub:
     clock: Clock
     broker: Broker
     desk: OrderDesk
+    exceptions: ExceptionDesk
+    systems: SystemsDesk
     gateways: dict[str, SystemGateway]
     steps: StepProcessor
     deliveries: DeliveryRunner
@@ -156,6 +160,8 @@ def build_hub(
     broker = broker or EmbeddedBroker()
     wakeups = broker.wakeups
     desk = OrderDesk(store, clock, wakeups)
+    exception_desk = ExceptionDesk(store, clock, wakeups)
+    systems_desk = SystemsDesk(store, clock, wakeups, estate.delivery_policies())
     gateways: dict[str, SystemGateway] = {}
     for name, spec in estate.systems.items():
         block: dict[str, Any] = {"base_url": spec.base_url, "timeout": spec.timeout_s}
@@ -167,6 +173,7 @@ def build_hub(
         store,
         gateways,
         clock,
+        policies=estate.delivery_policies(),
         concurrency=settings.worker.delivery_concurrency,
         lease=timedelta(seconds=settings.worker.delivery_lease_s),
     )
@@ -207,6 +214,8 @@ def build_hub(
         clock=clock,
         broker=broker,
         desk=desk,
+        exceptions=exception_desk,
+        systems=systems_desk,
         gateways=gateways,
         steps=steps,
         deliveries=deliveries,

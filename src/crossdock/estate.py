@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from crossdock.core.errors import ConfigurationError
 from crossdock.core.invoice import GatePolicy
 from crossdock.core.routing import RoutingRule, RoutingTable
+from crossdock.orchestration.delivery_policy import DeliveryPolicy
 from crossdock.orchestration.workflow import WorkflowPolicy
 
 Role = Literal["master_data", "inventory", "fulfilment", "status", "finance"]
@@ -41,6 +42,8 @@ class SystemSpec(_Strict):
     timeout_s: float = 10.0
     settings: dict[str, Any] = Field(default_factory=dict)
     """Connector-specific settings (credentials, company codes …)."""
+    delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)
+    """Retries, circuit breaker, concurrency and rate limit for deliveries to this system."""
 
 
 class RoutingSpec(_Strict):
@@ -84,6 +87,10 @@ class Estate(_Strict):
     def with_role(self, role: Role) -> list[str]:
         """Names of the systems that have ``role``."""
         return [name for name, spec in self.systems.items() if role in spec.roles]
+
+    def delivery_policies(self) -> dict[str, DeliveryPolicy]:
+        """Each system's delivery policy, by name."""
+        return {name: spec.delivery for name, spec in self.systems.items()}
 
     def workflow_policy(self) -> WorkflowPolicy:
         """The order-to-cash policy this estate implies."""

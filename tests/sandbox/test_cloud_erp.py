@@ -110,15 +110,48 @@ async def test_cancel_and_invoice_are_idempotent_too() -> None:
     assert kinds == ["sales_order", "sales_order_cancellation", "invoice"]
 
 
-async def test_above_the_rate_limit_it_answers_429_until_the_next_second() -> None:
+async def test_above_the_rate_limit_it_answers_a_429_problem_until_a_token_is_back() -> None:
     clock = ManualClock()
-    config = CloudErpConfig(faults=CloudErpFaults(rate_limit_per_s=2))
+    config = CloudErpConfig(faults=CloudErpFaults(rate_limit_per_s=2, rate_limit_burst=2))
     async with serving(CloudErp(config, clock=clock)) as client:
         statuses = [(await client.get("/v1/salesOrders")).status_code for _ in range(3)]
         limited = await client.get("/v1/salesOrders")
-        clock.advance(1)
+        clock.advance(0.5)
         after = await client.get("/v1/salesOrders")
 
     assert statuses == [200, 200, 429]
+    assert limited.headers["content-type"] == "application/problem+json"
+    assert limited.json()["status"] == 429
     assert limited.headers["Retry-After"] == "1"
+    assert limited.headers["X-RateLimit-Reset-After"] == "0.500"
     assert after.status_code == 200
+
+
+async def test_a_poison_value_is_a_422_problem_and_a_corrected_retry_may_reuse_the_key() -> None:
+    poison = {"field": "shipTo.postalCode", "equals": "00000"}
+    config = CloudErpConfig(faults=CloudErpFaults(reject_when=[poison]))
+    bad = sales_order(shipTo={"name": "Dock 9", "postalCode": "00000"})
+    fixed = sales_order(shipTo={"name": "Dock 9", "postalCode": "94107"})
+    async with serving(CloudErp(config)) as client:
+        key = {"Idempotency-Key": "k-poison"}
+        refused = [await client.post("/v1/salesOrders", json=bad, headers=key) for _ in range(2)]
+        nothing = (await client.get("/_sandbox/ledger")).json()["documents"]
+        booked = await client.post("/v1/salesOrders", json=fixed, headers=key)
+        other_ref = await client.post(
+            "/v1/salesOrders",
+            json=bad | {"externalReference": "ORD-2"},
+            headers={"Idempotency-Key": "k-2"},
+        )
+
+    assert [r.status_code for r in refused] == [422, 422]
+    assert refused[0].headers["content-type"] == "application/problem+json"
+    assert refused[0].json()["errors"] == [
+        {
+            "field": "shipTo.postalCode",
+            "detail": "shipTo.postalCode 00000 is not a valid postal code",
+        }
+    ]
+    assert nothing == []
+    assert booked.status_code == 201
+    assert booked.json()["shipTo"]["postalCode"] == "94107"
+    assert other_ref.status_code == 422

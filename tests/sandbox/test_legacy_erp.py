@@ -140,3 +140,46 @@ async def test_an_invoice_is_posted_without_idempotency_and_checks_its_sums() ->
     assert [first.json()["number"], second.json()["number"]] == ["INV-200001", "INV-200002"]
     assert (wrong.status_code, wrong.json()["field"]) == (422, "total")
     assert len(found.json()["items"]) == 2
+
+
+async def test_a_poison_postal_code_is_refused_for_good_and_nothing_is_written() -> None:
+    poison = {"field": "ship_to.postal_code", "equals": "00000"}
+    bad = sales_order("ORD-P", ship_to={"name": "Dock 4", "postal_code": "00000"})
+    fixed = sales_order("ORD-P", ship_to={"name": "Dock 4", "postal_code": "10001"})
+    async with serving(erp(reject_when=[poison])) as client:
+        refused = [await client.post("/api/sales-orders", json=bad) for _ in range(3)]
+        found = await client.get("/api/sales-orders", params={"external_ref": "ORD-P"})
+        ledger = (await client.get("/_sandbox/ledger")).json()
+        booked = await client.post("/api/sales-orders", json=fixed)
+
+    assert [r.status_code for r in refused] == [422, 422, 422]
+    assert refused[0].json() == {
+        "error": "ship_to.postal_code 00000 is not a valid postal code",
+        "field": "ship_to.postal_code",
+    }
+    assert found.json() == {"items": []}
+    assert ledger["documents"] == []
+    assert booked.status_code == 201
+
+
+async def test_a_poison_rule_set_at_runtime_can_match_any_line_and_name_it() -> None:
+    rule = {"field": "lines.*.sku", "equals": "SKU-0003", "message": "SKU-0003 is blocked"}
+    lines = [
+        {"line_no": 1, "sku": "SKU-0001", "quantity": "1"},
+        {"line_no": 2, "sku": "SKU-0003", "quantity": "1"},
+    ]
+    async with serving(erp()) as client:
+        before = await client.post("/api/sales-orders", json=sales_order("ORD-1", lines=lines))
+        changed = await client.put("/_sandbox/faults", json={"reject_when": [rule]})
+        after = await client.post("/api/sales-orders", json=sales_order("ORD-2", lines=lines))
+        clean = await client.post("/api/sales-orders", json=sales_order("ORD-3"))
+        invalid = await client.put("/_sandbox/faults", json={"reject_when": [{"field": "x"}]})
+
+    assert before.status_code == 201
+    assert changed.json()["reject_when"] == [rule]
+    assert (after.status_code, after.json()) == (
+        422,
+        {"error": "SKU-0003 is blocked", "field": "lines.1.sku"},
+    )
+    assert clean.status_code == 201
+    assert (invalid.status_code, invalid.json()["field"]) == (422, "reject_when.0.equals")

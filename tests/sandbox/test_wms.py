@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from crossdock.sandbox.catalog import seed_catalog
+from crossdock.sandbox.clock import ManualClock
 from crossdock.sandbox.retry import RetryPolicy
 from crossdock.sandbox.shipment_plan import gs1_check_digit
 from crossdock.sandbox.wms import Wms, WmsConfig, WmsFaults
@@ -17,10 +18,10 @@ SECRET = "wms-test-secret"
 FAST_RETRY = RetryPolicy(initial_s=0.01, max_s=0.02)
 
 
-def wms(hub_client: httpx.AsyncClient, **settings: Any) -> Wms:
+def wms(hub_client: httpx.AsyncClient, clock: ManualClock | None = None, **settings: Any) -> Wms:
     faults = WmsFaults(**settings.pop("faults", {}))
     config = WmsConfig(faults=faults, retry=FAST_RETRY, **settings)
-    return Wms(config, hub_client=hub_client, hub_url="http://hub", secret=SECRET)
+    return Wms(config, hub_client=hub_client, hub_url="http://hub", secret=SECRET, clock=clock)
 
 
 def fulfilment(order_id: str = "ORD-1", lines: list[tuple[str, str]] | None = None) -> Any:
@@ -203,3 +204,89 @@ async def test_an_unknown_location_or_sku_is_refused(hub_client: httpx.AsyncClie
 
     assert (location.status_code, location.json()["field"]) == (422, "location")
     assert (sku.status_code, sku.json()["field"]) == (422, "lines.0.sku")
+
+
+NATURAL = ["picked", "packed", "shipped"]
+
+
+async def test_reordered_events_reach_the_hub_out_of_order_and_all_of_them_arrive(
+    hub: HubStub, hub_client: httpx.AsyncClient
+) -> None:
+    service = wms(hub_client, faults={"reorder_events_rate": 1.0})
+    async with serving(service) as client:
+        await client.post("/api/fulfilments", json=fulfilment())
+        deliveries = await hub.wait_until(lambda d: len(d) >= 3)
+        await eventually(lambda: service.outbox.backlog() == 0)
+
+    assert milestones(deliveries) != NATURAL
+    assert sorted(milestones(deliveries), key=NATURAL.index) == NATURAL
+    assert shipped_quantities(deliveries) == Counter({"SKU-0001": 4})
+
+
+async def test_reordering_is_decided_per_order_from_the_seed_and_spares_the_others() -> None:
+    orders = [f"ORD-{n}" for n in range(1, 9)]
+
+    async def run() -> dict[str, list[str]]:
+        hub = HubStub()
+        async with hub.client() as hub_client:
+            service = wms(hub_client, faults={"reorder_events_rate": 0.5})
+            async with serving(service) as client:
+                for order_id in orders:
+                    await client.post("/api/fulfilments", json=fulfilment(order_id))
+                deliveries = await hub.wait_until(lambda d: len(d) >= 3 * len(orders))
+        return {o: milestones([d for d in deliveries if d.json["order_id"] == o]) for o in orders}
+
+    first = await run()
+
+    assert first == await run()
+    assert {tuple(m) == tuple(NATURAL) for m in first.values()} == {True, False}
+    assert all(sorted(m, key=NATURAL.index) == NATURAL for m in first.values())
+
+
+async def test_reordered_events_are_duplicated_too_with_the_same_event_id(
+    hub: HubStub, hub_client: httpx.AsyncClient
+) -> None:
+    faults = {"reorder_events_rate": 1.0, "duplicate_event_rate": 1.0}
+    async with serving(wms(hub_client, faults=faults)) as client:
+        await client.post("/api/fulfilments", json=fulfilment())
+        deliveries = await hub.wait_until(lambda d: len(d) >= 6)
+
+    arrived = milestones(deliveries)
+    assert arrived != sorted(arrived, key=NATURAL.index)
+    assert Counter(arrived) == Counter({"picked": 2, "packed": 2, "shipped": 2})
+    assert set(Counter(d.headers["x-event-id"] for d in deliveries).values()) == {2}
+
+
+async def test_a_split_order_reordered_mixes_both_shipments_and_only_one_is_final(
+    hub: HubStub, hub_client: httpx.AsyncClient
+) -> None:
+    faults = {"reorder_events_rate": 1.0, "split_rate": 1.0}
+    ordered = [("SKU-0001", "2"), ("SKU-0002", "3")]
+    async with serving(wms(hub_client, faults=faults)) as client:
+        await client.post("/api/fulfilments", json=fulfilment("ORD-A", ordered))
+        deliveries = await hub.wait_until(lambda d: len(d) >= 6)
+
+    natural = [f"F-000001-S{k}.{m}" for k in (1, 2) for m in NATURAL]
+    arrived = [d.json["event_id"] for d in deliveries]
+    assert arrived != natural
+    assert sorted(arrived) == sorted(natural)
+    assert [d.json["final"] for d in deliveries].count(True) == 1
+    assert shipped_quantities(deliveries) == Counter({"SKU-0001": 2, "SKU-0002": 3})
+
+
+async def test_cancelling_releases_the_events_held_back_for_reordering(
+    hub: HubStub, hub_client: httpx.AsyncClient
+) -> None:
+    clock = ManualClock()
+    service = wms(hub_client, clock, pack_delay_s=3600, faults={"reorder_events_rate": 1.0})
+    async with serving(service) as client:
+        fid = (await client.post("/api/fulfilments", json=fulfilment())).json()["fulfilment_id"]
+        await eventually(lambda: service.outbox.backlog() == 1)
+        held = list(hub.deliveries)
+        cancelled = await client.post(f"/api/fulfilments/{fid}/cancel")
+        deliveries = await hub.wait_until(lambda d: len(d) >= 1)
+        await eventually(lambda: service.outbox.backlog() == 0)
+
+    assert held == []
+    assert cancelled.status_code == 200
+    assert milestones(deliveries) == ["picked"]

@@ -35,15 +35,33 @@ class RetryableError(CrossdockError):
     """A transient failure: the same request may succeed later.
 
     ``retry_after`` is the number of seconds the other side asked us to wait, when it said so.
+    ``code`` names the kind of failure for operators and filters (``http_503``, ``timeout``,
+    ``connection`` …); ``throttled`` says the system refused us for going too fast (429), which
+    slows the system down rather than counting against its health.
     """
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, code: str = "retryable"
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.code = code
+
+    @property
+    def throttled(self) -> bool:
+        """The system asked us to slow down (HTTP 429)."""
+        return self.code == "http_429"
 
 
 class PermanentError(CrossdockError):
-    """The other side refused the request for good: a person must look at it."""
+    """The other side refused the request for good: a person must look at it.
+
+    ``code`` names the kind of refusal (``http_422``, ``mapping``, ``bad_url`` …).
+    """
+
+    def __init__(self, message: str, *, code: str = "permanent") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class ConfigurationError(CrossdockError):

@@ -1,11 +1,14 @@
 """The delivery runner: store-and-forward to each external system (D5).
 
-Each system has a durable queue. The runner claims due deliveries (a lease, so a killed worker's
-work is taken over when the lease runs out), sends them through the system's gateway, and records
-each outcome in one transaction: the result message for the workflow, the timeline line, and the
-delivery's new status. Retryable failures back off by the :class:`RetryPolicy`; a permanent failure,
-or a retryable one that ran out of attempts or time, becomes a ``DeliveryFailed`` message to the
-order's workflow — never a silent drop.
+Each system has a durable queue. The runner asks the system's gate (pause, ``Retry-After``,
+circuit breaker, concurrency and rate limits, all shared by every worker through the store) how
+many deliveries may go, claims that many (a lease, so a killed worker's work is taken over when the
+lease runs out), sends them through the system's gateway, and records each outcome in one
+transaction: the result message for the workflow, the binding of the system's id to ours, the
+timeline line, the delivery's new status and the gate's new state. Retryable failures back off by
+the system's :class:`RetryPolicy`; a permanent failure, or a retryable one that ran out of attempts
+or time, becomes an exception in the queue and a ``DeliveryFailed`` message to the order's
+workflow — never a silent drop.
 """
 
 from __future__ import annotations
@@ -15,14 +18,18 @@ import random
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from crossdock.core.errors import PermanentError, RetryableError
+from crossdock.orchestration.bindings import bindings_of
 from crossdock.orchestration.clock import Clock
+from crossdock.orchestration.delivery_policy import DeliveryPolicy
 from crossdock.orchestration.gateways import SystemGateway
 from crossdock.orchestration.messages import DELIVERY_COMMAND, DeliveryFailed, Message
 from crossdock.orchestration.retry import RetryPolicy
-from crossdock.orchestration.store import DeliveryRecord, Store, TimelineEntry
+from crossdock.orchestration.store import DeliveryRecord, Store, TimelineEntry, UnitOfWork
+from crossdock.orchestration.store_ops import Binding, ExceptionRecord
+from crossdock.orchestration.system_gate import Observation, Signal, admit, observe, spend
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +40,11 @@ class Outcome:
     duration_ms: float
     result: Message | None = None
     error: str = ""
+    error_type: str = ""
     retryable: bool = False
     retry_after: float | None = None
+    signal: Signal = "success"
+    """What the attempt says about the system's health (for its circuit breaker)."""
 
     @property
     def ok(self) -> bool:
@@ -48,6 +58,10 @@ class DeliveryRound:
 
     attempted: int
     messages: int
+    blocked: bool = False
+    """The gate let nothing through (paused, throttled, open circuit, limits)."""
+    blocked_for: float | None = None
+    """Seconds until the gate may let something through; None when only a person can open it."""
 
 
 class DeliveryRunner:
@@ -60,7 +74,7 @@ class DeliveryRunner:
         clock: Clock,
         *,
         policy: RetryPolicy | None = None,
-        policies: Mapping[str, RetryPolicy] | None = None,
+        policies: Mapping[str, DeliveryPolicy] | None = None,
         concurrency: int = 16,
         lease: timedelta = timedelta(seconds=60),
         rng: random.Random | None = None,
@@ -68,30 +82,67 @@ class DeliveryRunner:
         self.store = store
         self.gateways = gateways
         self.clock = clock
-        self.default_policy = policy or RetryPolicy()
+        self.default_policy = DeliveryPolicy(retry=policy or RetryPolicy())
         self.policies = dict(policies or {})
         self.concurrency = concurrency
         self.lease = lease
         self.rng = rng or random.Random()
 
-    def policy_for(self, system: str) -> RetryPolicy:
-        """The retry policy of a system."""
+    def policy_for(self, system: str) -> DeliveryPolicy:
+        """The delivery policy of a system."""
         return self.policies.get(system, self.default_policy)
 
     async def run_once(self, system: str) -> DeliveryRound:
         """Claim and send one round of due deliveries for ``system``."""
-        claimed = await self.store.run(self._claim, system)
+        claimed, round_ = await self.store.run(self._claim, system)
         if not claimed:
-            return DeliveryRound(attempted=0, messages=0)
+            return round_
         gateway = self.gateways.get(system)
         outcomes = await asyncio.gather(*(self._attempt(gateway, record) for record in claimed))
-        messages = await self.store.run(self._record, outcomes)
+        messages = await self.store.run(self._record, system, outcomes)
         return DeliveryRound(attempted=len(claimed), messages=messages)
 
-    def _claim(self, system: str) -> list[DeliveryRecord]:
+    def _claim(self, system: str) -> tuple[list[DeliveryRecord], DeliveryRound]:
         now = self.clock.now()
+        policy = self.policy_for(system)
         with self.store.unit_of_work() as uow:
-            return uow.deliveries.claim(system, self.concurrency, now, now + self.lease)
+            state = uow.systems.get(system, for_update=True)
+            admission = admit(
+                state,
+                policy,
+                now,
+                in_flight=uow.deliveries.in_flight(system, now),
+                wanted=self.concurrency,
+            )
+            claimed: list[DeliveryRecord] = []
+            if admission.allowed:
+                claimed = uow.deliveries.claim(system, admission.allowed, now, now + self.lease)
+            after = spend(admission.state, policy, len(claimed))
+            if after != state:
+                uow.systems.save(after)
+            if admission.transition and claimed:
+                self._system_line(uow, claimed[0], admission.transition, now)
+        if admission.allowed == 0:
+            wait = None if admission.wait is None else admission.wait.total_seconds()
+            return [], DeliveryRound(attempted=0, messages=0, blocked=True, blocked_for=wait)
+        return claimed, DeliveryRound(attempted=0, messages=0)
+
+    @staticmethod
+    def _system_line(uow: UnitOfWork, record: DeliveryRecord, summary: str, now: datetime) -> None:
+        """A change of the system's gate, on the timeline of the order whose delivery caused it."""
+        uow.timeline.append(
+            [
+                TimelineEntry(
+                    order_id=record.order_id,
+                    at=now,
+                    kind="system",
+                    system=record.system,
+                    summary=summary,
+                    correlation_id=record.order_id,
+                    causation_id=record.delivery_id,
+                )
+            ]
+        )
 
     async def _attempt(self, gateway: SystemGateway | None, record: DeliveryRecord) -> Outcome:
         started = time.perf_counter()
@@ -100,26 +151,45 @@ class DeliveryRunner:
             return round((time.perf_counter() - started) * 1000, 2)
 
         if gateway is None:
-            return Outcome(record, 0.0, error=f"no connector is configured for {record.system}")
+            error = f"no connector is configured for {record.system}"
+            return Outcome(record, 0.0, error=error, error_type="no_connector", signal="refused")
         try:
             command = DELIVERY_COMMAND.validate_python(record.command)
             result = await gateway.deliver(command)
         except RetryableError as exc:
+            signal: Signal = "failure"
+            if exc.throttled:
+                signal = "throttled"
+            elif exc.code == "http_423":  # one record is locked: the system itself is fine
+                signal = "refused"
             return Outcome(
-                record, elapsed(), error=str(exc), retryable=True, retry_after=exc.retry_after
+                record,
+                elapsed(),
+                error=str(exc),
+                error_type=exc.code,
+                retryable=True,
+                retry_after=exc.retry_after,
+                signal=signal,
             )
         except PermanentError as exc:
-            return Outcome(record, elapsed(), error=str(exc))
+            return Outcome(record, elapsed(), error=str(exc), error_type=exc.code, signal="refused")
         except Exception as exc:  # a connector bug: retried, and visible on the timeline
             return Outcome(
-                record, elapsed(), error=f"{exc.__class__.__name__}: {exc}", retryable=True
+                record,
+                elapsed(),
+                error=f"{exc.__class__.__name__}: {exc}",
+                error_type="connector_bug",
+                retryable=True,
+                signal="refused",
             )
         return Outcome(record, elapsed(), result=result)
 
-    def _record(self, outcomes: Sequence[Outcome]) -> int:
+    def _record(self, system: str, outcomes: Sequence[Outcome]) -> int:
         now = self.clock.now()
         messages = 0
+        policy = self.policy_for(system)
         with self.store.unit_of_work() as uow:
+            self._observe(uow, system, policy, outcomes, now)
             timeline: list[TimelineEntry] = []
             for outcome in outcomes:
                 record = outcome.record
@@ -138,16 +208,27 @@ class DeliveryRunner:
                     summary = f"{what}: accepted"
                     if message is not None:
                         detail["response"] = message.model_dump(mode="json")
+                        for bound_system, kind, external_id in bindings_of(message):
+                            uow.bindings.bind(
+                                Binding(
+                                    order_id=record.order_id,
+                                    system=bound_system,
+                                    kind=kind,
+                                    external_id=external_id,
+                                    bound_at=now,
+                                )
+                            )
                 else:
                     detail["error"] = outcome.error
-                    policy = self.policy_for(record.system)
-                    wait = policy.backoff(record.attempts, self.rng)
+                    detail["error_type"] = outcome.error_type
+                    retry = policy.retry
+                    wait = retry.backoff(record.attempts, self.rng)
                     if outcome.retry_after is not None:
                         wait = max(wait, timedelta(seconds=outcome.retry_after))
-                    out_of_time = now + wait > record.created_at + policy.deadline
+                    out_of_time = now + wait > record.created_at + retry.deadline
                     if (
                         outcome.retryable
-                        and record.attempts < policy.max_attempts
+                        and record.attempts < retry.max_attempts
                         and not out_of_time
                     ):
                         uow.deliveries.retry_later(record.delivery_id, now + wait, outcome.error)
@@ -158,6 +239,8 @@ class DeliveryRunner:
                         uow.deliveries.fail(record.delivery_id, outcome.error, now)
                         classification = "exhausted" if outcome.retryable else "permanent"
                         summary = f"{what} failed ({classification}): {outcome.error}"
+                        raised = self._raise(uow, outcome, classification, now)
+                        detail["exception_id"] = raised.exception_id
                         message = DeliveryFailed(
                             delivery_id=record.delivery_id,
                             system=record.system,
@@ -194,3 +277,56 @@ class DeliveryRunner:
                     messages += stored is not None
             uow.timeline.append(timeline)
         return messages
+
+    def _observe(
+        self,
+        uow: UnitOfWork,
+        system: str,
+        policy: DeliveryPolicy,
+        outcomes: Sequence[Outcome],
+        now: datetime,
+    ) -> None:
+        """Feed the round's results to the system's gate; a circuit that closes drains at once."""
+        state = uow.systems.get(system, for_update=True)
+        observations = [Observation(o.signal, o.retry_after) for o in outcomes]
+        after, transitions = observe(state, policy, now, observations)
+        if after == state:
+            return
+        uow.systems.save(after)
+        if not transitions:
+            return
+        # The line goes on the timeline of the order whose attempt tipped the circuit.
+        witness = next(
+            (o.record for o in reversed(outcomes) if o.signal in ("failure", "success")),
+            outcomes[-1].record,
+        )
+        for change in transitions:
+            self._system_line(uow, witness, change, now)
+        if after.breaker == "closed":
+            uow.deliveries.expedite(system, now)
+
+    @staticmethod
+    def _raise(
+        uow: UnitOfWork, outcome: Outcome, classification: str, now: datetime
+    ) -> ExceptionRecord:
+        record = outcome.record
+        order = uow.orders.get(record.order_id)
+        return uow.exceptions.raise_exception(
+            ExceptionRecord(
+                exception_id="",
+                order_id=record.order_id,
+                system=record.system,
+                operation=record.operation,
+                source="delivery",
+                delivery_id=record.delivery_id,
+                request=record.command,
+                error=outcome.error,
+                error_type=outcome.error_type or classification,
+                classification="exhausted" if classification == "exhausted" else "permanent",
+                attempts=record.attempts,
+                first_seen=record.created_at,
+                last_seen=now,
+                channel="" if order is None else order.channel,
+                customer_id="" if order is None else order.customer_id,
+            )
+        )

@@ -103,7 +103,13 @@ class Runtime:
                 continue
             if round_.messages:
                 self.wakeups.notify("inbox")
-            if round_.attempted == 0:
+            if round_.blocked:
+                # The gate let nothing through: wait until it may (a token, the end of a
+                # Retry-After, the next probe), or for a wake-up (resume, a probe's result).
+                limit = self.settings.idle_wait_s
+                wait = limit if round_.blocked_for is None else max(round_.blocked_for, 0.005)
+                await self.wakeups.wait(topic, min(wait, limit))
+            elif round_.attempted == 0:
                 wait = await self.deliveries.store.run(self._seconds_until_due, system)
                 await self.wakeups.wait(topic, min(wait, self.settings.idle_wait_s))
 

@@ -42,6 +42,7 @@ from crossdock.orchestration.store import (
     TimelineEntry,
     UnitOfWork,
 )
+from crossdock.orchestration.store_ops import HUB_SYSTEM, ExceptionRecord
 from crossdock.orchestration.workflow import Decision, Facts, OrderState
 
 MAX_CHAINED_DECISIONS = 16
@@ -144,6 +145,26 @@ class StepProcessor:
                 return
             reason = f"message {first.kind} failed {attempts} times: {error}"
             uow.orders.quarantine(order_id, reason)
+            order = uow.orders.get(order_id)
+            uow.exceptions.raise_exception(
+                ExceptionRecord(
+                    exception_id="",
+                    order_id=order_id,
+                    system=HUB_SYSTEM,
+                    operation=first.kind,
+                    source="step",
+                    message_id=first.message_id,
+                    request=first.body,
+                    error=error,
+                    error_type=exc.__class__.__name__,
+                    classification="step",
+                    attempts=attempts,
+                    first_seen=first.received_at,
+                    last_seen=now,
+                    channel="" if order is None else order.channel,
+                    customer_id="" if order is None else order.customer_id,
+                )
+            )
             uow.timeline.append(
                 [
                     TimelineEntry(

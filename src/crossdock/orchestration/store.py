@@ -19,6 +19,11 @@ from crossdock.core.catalog import Price, Product
 from crossdock.core.inventory import InventoryPosition, ReservationLine
 from crossdock.core.order import Order, OrderStatus
 from crossdock.core.party import Customer
+from crossdock.orchestration.store_ops import (
+    BindingRepository,
+    ExceptionRepository,
+    SystemStateRepository,
+)
 from crossdock.orchestration.workflow import OrderState
 
 T = TypeVar("T")
@@ -79,7 +84,9 @@ class TimelineEntry:
 
     order_id: str
     at: datetime
-    kind: Literal["inbound", "decision", "delivery", "event", "exception", "timer"]
+    kind: Literal[
+        "inbound", "decision", "delivery", "event", "exception", "timer", "system", "operator"
+    ]
     summary: str
     system: str = ""
     rule: str = ""
@@ -159,6 +166,10 @@ class OrderRepository(Protocol):
         """Ids of orders in one status."""
         ...
 
+    def release_quarantine(self, order_id: str) -> bool:
+        """Let a quarantined order's messages be processed again; False when not quarantined."""
+        ...
+
     def quarantine(self, order_id: str, reason: str) -> None:
         """Stop processing an order's messages until a person releases it."""
         ...
@@ -195,6 +206,14 @@ class InboxRepository(Protocol):
 
     def mark_processed(self, message_ids: Sequence[int], now: datetime) -> None:
         """Done: never processed again."""
+        ...
+
+    def reset_failures(self, order_id: str) -> int:
+        """Forget the failed attempts of an order's waiting messages; how many were reset."""
+        ...
+
+    def failed(self, order_id: str) -> list[InboxRecord]:
+        """An order's waiting messages that have failed at least once, oldest first."""
         ...
 
     def record_failure(self, message_id: int, error: str) -> int:
@@ -245,6 +264,25 @@ class DeliveryRepository(Protocol):
 
     def for_order(self, order_id: str) -> list[DeliveryRecord]:
         """Every delivery of an order."""
+        ...
+
+    def get(self, delivery_id: str) -> DeliveryRecord | None:
+        """One delivery."""
+        ...
+
+    def in_flight(self, system: str, now: datetime) -> int:
+        """Deliveries to a system being sent right now (claimed, lease not run out)."""
+        ...
+
+    def rearm(
+        self, delivery_id: str, command: dict[str, Any], causation_id: str, now: datetime
+    ) -> bool:
+        """Queue a failed delivery again, with ``command`` (perhaps corrected by an operator);
+        its attempts and deadline start over. False when the delivery is not failed."""
+        ...
+
+    def expedite(self, system: str, now: datetime) -> int:
+        """Make every delivery to a system that is backing off due now (the system is back)."""
         ...
 
 
@@ -426,6 +464,21 @@ class UnitOfWork(Protocol):
     @property
     def masterdata(self) -> MasterDataRepository:
         """The masterdata repository of this transaction."""
+        ...
+
+    @property
+    def exceptions(self) -> ExceptionRepository:
+        """The exception queue of this transaction."""
+        ...
+
+    @property
+    def bindings(self) -> BindingRepository:
+        """The bindings repository of this transaction."""
+        ...
+
+    @property
+    def systems(self) -> SystemStateRepository:
+        """The shared system states of this transaction."""
         ...
 
 

@@ -18,6 +18,7 @@ from crossdock.sandbox.estate import (
 from crossdock.sandbox.faults import FaultConfig, OutageWindow
 from crossdock.sandbox.legacy_erp import LegacyErp, LegacyErpConfig, LegacyErpFaults
 from crossdock.sandbox.outbox import sign as sign_wms_event
+from crossdock.sandbox.reject_rule import RejectRule
 from crossdock.sandbox.retry import RetryPolicy
 from crossdock.sandbox.shopify_webhook import ShopifyWebhook, shopify_signature
 from crossdock.sandbox.storefront import (
@@ -45,6 +46,7 @@ __all__ = [
     "ManualClock",
     "OutageWindow",
     "PlacedOrder",
+    "RejectRule",
     "RetryPolicy",
     "SandboxConfig",
     "SandboxEstate",

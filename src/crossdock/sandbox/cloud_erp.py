@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -16,14 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Scope
 
 from crossdock.sandbox.catalog import money, quantity
 from crossdock.sandbox.clock import Clock
 from crossdock.sandbox.database import MEMORY
-from crossdock.sandbox.faults import FaultConfig
+from crossdock.sandbox.faults import FaultConfig, Refusal
 from crossdock.sandbox.idempotency import IdempotencyStore
 from crossdock.sandbox.pricing import InvoiceArithmetic, check_invoice_arithmetic
+from crossdock.sandbox.reject_rule import RejectRule, first_rejection
 from crossdock.sandbox.service import InvalidRequest, ModelT, SandboxService
 
 SCHEMA = """
@@ -48,14 +47,20 @@ PROBLEM_TITLES = {
     404: "Not Found",
     422: "Unprocessable Entity",
     429: "Too Many Requests",
+    503: "Service Unavailable",
 }
 
 
 class CloudErpFaults(FaultConfig):
     """Faults of the cloud ERP, on top of the common ones."""
 
-    rate_limit_per_s: int = Field(
-        0, ge=0, description="Requests allowed per second; above it, 429 with Retry-After. 0 = off."
+    reject_when: list[RejectRule] = Field(
+        default_factory=list,
+        description="Poison values: a `POST /v1/salesOrders` whose body matches a rule is "
+        "refused with a 422 problem naming the field; nothing is written and the "
+        "Idempotency-Key is not remembered. Paths are camelCase as sent: "
+        "`externalReference`, `customerNumber`, `currency`, `shipTo.<key>`, "
+        "`lines.<n|*>.itemNumber`, `lines.<n|*>.quantity`.",
     )
 
 
@@ -130,7 +135,7 @@ class CloudErp(SandboxService):
     """Cloud ERP for legal entity B. Every POST needs an `Idempotency-Key`.
 
     Same key and same body: the stored response is replayed and nothing is created. Same key
-    and another body: 422. No key: 400. Above `rate_limit_per_s`: 429 with `Retry-After`.
+    and another body: 422. No key: 400. Fault refusals (429, 503) are problems too.
     """
 
     name = "cloud_erp"
@@ -139,8 +144,6 @@ class CloudErp(SandboxService):
         self, config: CloudErpConfig, db_path: str | Path = MEMORY, clock: Clock | None = None
     ) -> None:
         self.config = config
-        self._window_start = 0
-        self._window_count = 0
         super().__init__(seed=config.seed, faults=config.faults, db_path=db_path, clock=clock)
         self.db.executescript(SCHEMA)
         self.keys = IdempotencyStore(self.db)
@@ -148,22 +151,8 @@ class CloudErp(SandboxService):
     def render_invalid(self, error: InvalidRequest) -> Response:
         return problem(error.status, error.message, error.field)
 
-    async def gate(self, scope: Scope) -> Response | None:
-        faults = self.faults
-        assert isinstance(faults, CloudErpFaults)
-        if faults.rate_limit_per_s > 0:
-            now = self.clock.now().timestamp()
-            window = math.floor(now)
-            if window != self._window_start:
-                self._window_start, self._window_count = window, 0
-            self._window_count += 1
-            if self._window_count > faults.rate_limit_per_s:
-                return problem(
-                    429,
-                    "rate limit exceeded",
-                    headers={"Retry-After": str(max(1, math.ceil(window + 1 - now)))},
-                )
-        return await super().gate(scope)
+    def render_refusal(self, refusal: Refusal) -> Response:
+        return problem(refusal.status, refusal.detail, headers=refusal.headers())
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -214,6 +203,11 @@ class CloudErp(SandboxService):
         self, conn: sqlite3.Connection, payload: dict[str, Any], now: datetime
     ) -> tuple[int, dict[str, Any]]:
         order = self._parse(_SalesOrderIn, payload)
+        faults = self.faults
+        assert isinstance(faults, CloudErpFaults)
+        rejection = first_rejection(faults.reject_when, payload)
+        if rejection is not None:
+            raise InvalidRequest(rejection.message, rejection.field)
         customer = self.catalog.customer(order.customerNumber)
         if customer is None:
             raise InvalidRequest("unknown customer", "customerNumber")

@@ -18,6 +18,7 @@ from crossdock.sandbox.clock import Clock
 from crossdock.sandbox.database import MEMORY
 from crossdock.sandbox.faults import FaultConfig
 from crossdock.sandbox.pricing import InvoiceArithmetic, check_invoice_arithmetic
+from crossdock.sandbox.reject_rule import RejectRule, first_rejection
 from crossdock.sandbox.service import InvalidRequest, SandboxService, read_model
 
 SCHEMA = """
@@ -55,6 +56,13 @@ class LegacyErpFaults(FaultConfig):
         le=1,
         description="Share of SKUs whose list price is 5% above the catalog; decided per SKU "
         "from the seed, so it is stable for a run.",
+    )
+    reject_when: list[RejectRule] = Field(
+        default_factory=list,
+        description="Poison values: a `POST /api/sales-orders` whose body matches a rule is "
+        "refused with 422 `{error, field}` and nothing is written, however often it is sent. "
+        "Paths are snake_case as sent: `external_ref`, `customer_id`, `currency`, "
+        "`ship_to.<key>`, `lines.<n|*>.sku`, `lines.<n|*>.quantity`.",
     )
 
 
@@ -241,6 +249,11 @@ class LegacyErp(SandboxService):
 
     async def _create_sales_order(self, request: Request) -> Response:
         order = await read_model(request, _SalesOrderIn)
+        rejection = first_rejection(
+            self.legacy_faults.reject_when, orjson.loads(await request.body())
+        )
+        if rejection is not None:
+            raise InvalidRequest(rejection.message, rejection.field)
         self._check_order(order)
         now = self.clock.now()
         with self.db.transaction() as conn:

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import random
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,13 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (stream, seq) WHERE sent_at IS NULL;
+CREATE TABLE IF NOT EXISTS held_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS held_events_stream ON held_events (stream, seq);
 """
 
 
@@ -46,7 +54,11 @@ class PendingEvent:
 
 
 class Outbox:
-    """The outbox table. Events of one stream (a fulfilment) leave strictly in order."""
+    """The outbox table. Events of one stream (a fulfilment) leave strictly in order.
+
+    To deliver a stream out of order on purpose, its events are held back (`hold`) and then
+    released together (`release`) in a shuffled order.
+    """
 
     def __init__(self, db: SandboxDatabase) -> None:
         self._db = db
@@ -61,6 +73,37 @@ class Outbox:
             "INSERT INTO outbox (event_id, stream, body, next_attempt_at) VALUES (?,?,?,?)",
             (event_id, stream, body, at),
         )
+
+    @staticmethod
+    def hold(conn: sqlite3.Connection, *, event_id: str, stream: str, body: bytes) -> None:
+        """Keep an event back, inside the caller's transaction, until its stream is released."""
+        conn.execute(
+            "INSERT INTO held_events (event_id, stream, body) VALUES (?,?,?)",
+            (event_id, stream, body),
+        )
+
+    @staticmethod
+    def holds(conn: sqlite3.Connection, stream: str) -> bool:
+        row = conn.execute("SELECT 1 FROM held_events WHERE stream = ? LIMIT 1", (stream,))
+        return row.fetchone() is not None
+
+    @staticmethod
+    def release(conn: sqlite3.Connection, stream: str, *, at: float, rng: random.Random) -> int:
+        """Queue a stream's held events in an order drawn from `rng`, never the order they
+        were held in (unless all are the same event); return how many were released."""
+        rows = conn.execute(
+            "SELECT seq, event_id, body FROM held_events WHERE stream = ? ORDER BY seq", (stream,)
+        ).fetchall()
+        order = list(range(len(rows)))
+        rng.shuffle(order)
+        if [rows[i]["event_id"] for i in order] == [r["event_id"] for r in rows]:
+            order.reverse()
+        for i in order:
+            Outbox.append(
+                conn, event_id=rows[i]["event_id"], stream=stream, body=rows[i]["body"], at=at
+            )
+        conn.execute("DELETE FROM held_events WHERE stream = ?", (stream,))
+        return len(rows)
 
     _HEADS = """
         SELECT o.seq, o.event_id, o.body, o.attempts, o.next_attempt_at FROM outbox o
@@ -100,8 +143,12 @@ class Outbox:
             )
 
     def backlog(self) -> int:
-        """Events not yet acknowledged by the hub."""
-        return int(self._db.query("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL")[0]["n"])
+        """Events not yet acknowledged by the hub, held ones included."""
+        rows = self._db.query(
+            "SELECT (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL)"
+            " + (SELECT COUNT(*) FROM held_events) AS n"
+        )
+        return int(rows[0]["n"])
 
     def delivered(self) -> int:
         return int(

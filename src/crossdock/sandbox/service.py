@@ -5,11 +5,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,7 +20,7 @@ from starlette.types import ASGIApp, Scope
 from crossdock.sandbox.catalog import Catalog, seed_catalog
 from crossdock.sandbox.clock import Clock, SystemClock
 from crossdock.sandbox.database import MEMORY, SandboxDatabase
-from crossdock.sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware
+from crossdock.sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware, Refusal
 from crossdock.sandbox.ledger import Ledger
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -49,11 +50,18 @@ async def read_model(request: Request, model: type[ModelT]) -> ModelT:
         raise InvalidRequest(first["msg"], field) from exc
 
 
+class _OutageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    duration_s: float = Field(gt=0, allow_inf_nan=False)
+
+
 class SandboxService(ABC):
     """Base of every sandbox system: one SQLite database, a ledger, faults and `/_sandbox/*`.
 
     Subclasses set `name`, pass their fault model and implement `routes()`; they may extend
-    `start()`/`stop()` for background loops and `gate()` for service-specific refusals.
+    `start()`/`stop()` for background loops, `gate()` for service-specific refusals and
+    `render_refusal()` for the shape of a fault's 429/503.
     """
 
     name: ClassVar[str]
@@ -90,9 +98,14 @@ class SandboxService(ABC):
         """How this system words a refusal; the legacy shape by default."""
         return JSONResponse({"error": error.message, "field": error.field}, error.status)
 
+    def render_refusal(self, refusal: Refusal) -> Response:
+        """How this system words a fault's 429 or 503; `{"error"}` by default."""
+        return JSONResponse({"error": refusal.detail}, refusal.status, headers=refusal.headers())
+
     async def gate(self, scope: Scope) -> Response | None:
         """Refuse a business request before it is handled (faults), or None to go on."""
-        return await self.injector.admit(scope)
+        refusal = await self.injector.admit(scope)
+        return None if refusal is None else self.render_refusal(refusal)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -131,6 +144,10 @@ class SandboxService(ABC):
             Route("/_sandbox/ledger", self._ledger, methods=["GET"]),
             Route("/_sandbox/faults", self._get_faults, methods=["GET"]),
             Route("/_sandbox/faults", self._put_faults, methods=["PUT"]),
+            Route("/_sandbox/outage", self._start_outage, methods=["POST"]),
+            Route("/_sandbox/outage", self._end_outage, methods=["DELETE"]),
+            Route("/_sandbox/stats", self._stats, methods=["GET"]),
+            Route("/_sandbox/stats/reset", self._reset_stats, methods=["POST"]),
         ]
 
     async def _health(self, _request: Request) -> Response:
@@ -165,6 +182,25 @@ class SandboxService(ABC):
             raise InvalidRequest(first["msg"], ".".join(map(str, first["loc"]))) from exc
         self.faults_changed()
         return JSONResponse(self.faults.model_dump(mode="json"))
+
+    async def _start_outage(self, request: Request) -> Response:
+        """Answer 503 to every business request from now on, for `duration_s` seconds."""
+        outage = await read_model(request, _OutageIn)
+        until = self.clock.now() + timedelta(seconds=outage.duration_s)
+        self.injector.faults = self.faults.model_copy(update={"unavailable_until": until})
+        return JSONResponse({"unavailable_until": until.isoformat()})
+
+    async def _end_outage(self, _request: Request) -> Response:
+        """End an outage started on demand (outage windows are left alone)."""
+        self.injector.faults = self.faults.model_copy(update={"unavailable_until": None})
+        return JSONResponse({"unavailable_until": None})
+
+    async def _stats(self, _request: Request) -> Response:
+        return JSONResponse({"system": self.name, **self.injector.stats.snapshot()})
+
+    async def _reset_stats(self, _request: Request) -> Response:
+        self.injector.stats.reset(self.clock.now())
+        return JSONResponse({"system": self.name, **self.injector.stats.snapshot()})
 
     def faults_changed(self) -> None:  # noqa: B027 - an optional hook, empty by default
         """Hook for systems that derive state from their faults (e.g. price drift)."""

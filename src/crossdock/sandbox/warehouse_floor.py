@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -53,11 +54,21 @@ MILESTONES = ("picked", "packed", "shipped")
 CARRIER = "UPSN"
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Rates:
+    duplicate: float
+    reorder: float
+
+
 class WarehouseFloor:
     """Works fulfilments through picked → packed → shipped, per shipment.
 
     Reaching a milestone moves the shipment, decrements stock on `shipped`, and appends the
     event to the outbox, all in one transaction. The `fulfilments` table belongs to the WMS.
+
+    A fulfilment drawn for reordering has its events held back until its last milestone (or
+    its cancellation), then released together in a shuffled order, so the hub can hear
+    `shipped` before `picked`.
     """
 
     def __init__(self, db: SandboxDatabase, ledger: Ledger, catalog: Catalog, seed: int) -> None:
@@ -140,30 +151,41 @@ class WarehouseFloor:
                 )
         return plan
 
-    def advance(self, now: float, *, duplicate_event_rate: float) -> None:
+    def advance(
+        self, now: float, *, duplicate_event_rate: float, reorder_events_rate: float
+    ) -> None:
         """Reach every milestone due by `now`, one transaction each, queuing its event."""
         due = self._db.query(
             "SELECT * FROM milestones WHERE done = 0 AND due_at <= ? ORDER BY seq", (now,)
         )
+        rates = _Rates(duplicate=duplicate_event_rate, reorder=reorder_events_rate)
         for milestone in due:
             with self._db.transaction() as conn:
-                self._reach(conn, milestone, now, duplicate_event_rate)
+                self._reach(conn, milestone, now, rates)
 
     def next_due(self) -> float | None:
         rows = self._db.query("SELECT MIN(due_at) AS t FROM milestones WHERE done = 0")
         value = rows[0]["t"]
         return None if value is None else float(value)
 
-    @staticmethod
-    def halt(conn: sqlite3.Connection, fulfilment_id: str) -> None:
-        """Cancel a fulfilment's shipments and drop its remaining milestones."""
+    def halt(self, conn: sqlite3.Connection, fulfilment_id: str, *, now: float) -> None:
+        """Cancel a fulfilment's shipments and drop its remaining milestones; events held
+        back for reordering are released, since they happened."""
         conn.execute(
             "UPDATE shipments SET status = 'cancelled' WHERE fulfilment_id = ?", (fulfilment_id,)
         )
         conn.execute("UPDATE milestones SET done = 1 WHERE fulfilment_id = ?", (fulfilment_id,))
+        order_id = conn.execute(
+            "SELECT order_id FROM fulfilments WHERE fulfilment_id = ?", (fulfilment_id,)
+        ).fetchone()["order_id"]
+        Outbox.release(conn, fulfilment_id, at=now, rng=self._rng(order_id, "reorder-shuffle"))
+
+    def _rng(self, key: str, purpose: str) -> random.Random:
+        """Seeded by an order or event id, so decisions do not depend on arrival order."""
+        return random.Random(f"{self._seed}:{key}:{purpose}")
 
     def _reach(
-        self, conn: sqlite3.Connection, milestone: sqlite3.Row, now: float, duplicate_rate: float
+        self, conn: sqlite3.Connection, milestone: sqlite3.Row, now: float, rates: _Rates
     ) -> None:
         conn.execute("UPDATE milestones SET done = 1 WHERE seq = ?", (milestone["seq"],))
         fulfilment = conn.execute(
@@ -213,13 +235,19 @@ class WarehouseFloor:
             "final": final and name == "shipped",
         }
         body = orjson.dumps(event)
-        at = now
-        Outbox.append(conn, event_id=event_id, stream=fulfilment["fulfilment_id"], body=body, at=at)
-        rng = random.Random(f"{self._seed}:{event_id}:duplicate")
-        if rng.random() < duplicate_rate:
-            Outbox.append(
-                conn, event_id=event_id, stream=fulfilment["fulfilment_id"], body=body, at=at
-            )
+        stream = fulfilment["fulfilment_id"]
+        copies = 2 if self._rng(event_id, "duplicate").random() < rates.duplicate else 1
+        order_id = fulfilment["order_id"]
+        # A fulfilment already holding events keeps holding, should the rate change meanwhile.
+        reorder = self._rng(order_id, "reorder").random() < rates.reorder
+        if reorder or Outbox.holds(conn, stream):
+            for _ in range(copies):
+                Outbox.hold(conn, event_id=event_id, stream=stream, body=body)
+            if final and name == "shipped":
+                Outbox.release(conn, stream, at=now, rng=self._rng(order_id, "reorder-shuffle"))
+        else:
+            for _ in range(copies):
+                Outbox.append(conn, event_id=event_id, stream=stream, body=body, at=now)
         if name == "shipped":
             self._ledger.record(
                 conn,

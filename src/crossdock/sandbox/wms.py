@@ -61,6 +61,15 @@ class WmsFaults(FaultConfig):
     duplicate_event_rate: float = Field(
         0, ge=0, le=1, description="Probability an event is posted twice."
     )
+    reorder_events_rate: float = Field(
+        0,
+        ge=0,
+        le=1,
+        description="Probability a fulfilment's events reach the hub out of order: they are "
+        "held until its last milestone (or its cancellation), then sent in a seeded shuffle "
+        "that is never picked → packed → shipped. Decided per order id; duplicates still "
+        "apply, and a duplicate may land anywhere in the shuffle.",
+    )
 
 
 class WmsConfig(BaseModel):
@@ -174,8 +183,11 @@ class Wms(SandboxService):
         while True:
             self._wake.clear()
             try:
+                faults = self.wms_faults
                 self.floor.advance(
-                    self._now(), duplicate_event_rate=self.wms_faults.duplicate_event_rate
+                    self._now(),
+                    duplicate_event_rate=faults.duplicate_event_rate,
+                    reorder_events_rate=faults.reorder_events_rate,
                 )
                 attempted = await dispatch_due(
                     self.outbox,
@@ -363,7 +375,7 @@ class Wms(SandboxService):
                     "UPDATE fulfilments SET status = 'cancelled' WHERE fulfilment_id = ?",
                     (fulfilment_id,),
                 )
-                self.floor.halt(conn, fulfilment_id)
+                self.floor.halt(conn, fulfilment_id, now=self._now())
                 self.ledger.record(
                     conn,
                     kind="fulfilment_cancellation",
@@ -372,6 +384,7 @@ class Wms(SandboxService):
                     at=self.clock.now(),
                     body={"fulfilment_id": fulfilment_id},
                 )
+        self._wake.set()  # events held back for reordering may have been released
         return JSONResponse(
             {"fulfilment_id": fulfilment_id, "order_id": row["order_id"], "status": "cancelled"}
         )

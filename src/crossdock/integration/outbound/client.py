@@ -131,11 +131,15 @@ class OutboundClient:
                 else {}
             )
         except ValueError as exc:
-            raise PermanentError(f"{what} answered {response.status_code} with non-JSON") from exc
+            raise PermanentError(
+                f"{what} answered {response.status_code} with non-JSON", code="mapping"
+            ) from exc
         try:
             return into.model_validate(data)
         except ValidationError as exc:
-            raise PermanentError(f"{what} answered an unexpected shape: {exc}") from exc
+            raise PermanentError(
+                f"{what} answered an unexpected shape: {exc}", code="mapping"
+            ) from exc
 
     def _now(self) -> datetime | None:
         return self._clock() if self._clock is not None else None

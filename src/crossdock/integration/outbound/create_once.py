@@ -36,4 +36,5 @@ async def create_once(
         raise RetryableError(
             f"{what}: {exc}; not found by lookup yet, the next attempt looks again before creating",
             retry_after=exc.retry_after,
+            code=exc.code,
         ) from exc

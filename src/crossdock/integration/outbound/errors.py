@@ -134,13 +134,16 @@ def error_for_response(
         retry_after = retry_after_seconds(response.headers.get("Retry-After"), now=now)
         detail = error_text(response)
         message = f"{what}: {detail}" if detail else what
+        code = f"http_{status}"
         if status >= 500 and creates:
             return AmbiguousOutcome(
-                f"{message} (the document may have been created)", retry_after=retry_after
+                f"{message} (the document may have been created)",
+                retry_after=retry_after,
+                code=code,
             )
-        return RetryableError(message, retry_after=retry_after)
+        return RetryableError(message, retry_after=retry_after, code=code)
     detail = error_text(response)
-    return PermanentError(f"{what}: {detail}" if detail else what)
+    return PermanentError(f"{what}: {detail}" if detail else what, code=f"http_{status}")
 
 
 def error_for_transport(
@@ -149,10 +152,15 @@ def error_for_transport(
     """The core error a failure to exchange a request with the system means."""
     what = f"{system} {method} {path}"
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return PermanentError(f"{what}: the URL cannot be used ({exc}); check base_url")
+        return PermanentError(
+            f"{what}: the URL cannot be used ({exc}); check base_url", code="bad_url"
+        )
     if isinstance(exc, httpx.TransportError):
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        code = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"
         if creates and not isinstance(exc, _NOT_SENT):
-            return AmbiguousOutcome(f"{what} failed ({reason}); the document may have been created")
-        return RetryableError(f"{what} failed ({reason})")
-    return PermanentError(f"{what} failed ({type(exc).__name__}: {exc})")
+            return AmbiguousOutcome(
+                f"{what} failed ({reason}); the document may have been created", code=code
+            )
+        return RetryableError(f"{what} failed ({reason})", code=code)
+    return PermanentError(f"{what} failed ({type(exc).__name__}: {exc})", code="transport")

@@ -50,12 +50,14 @@ class HttpGateway(ABC, Generic[ClientT]):
     async def deliver(self, command: DeliveryCommand) -> Message | None:
         """Carry out ``command``; an operation it lacks or a document it cannot map is permanent."""
         if not self.supports(command.operation):
-            raise PermanentError(f"{self.system} does not support {command.operation}")
+            raise PermanentError(
+                f"{self.system} does not support {command.operation}", code="unsupported"
+            )
         try:
             return await self._deliver(command)
         except ValidationError as exc:
             raise PermanentError(
-                f"{self.system} {command.operation}: cannot map the document: {exc}"
+                f"{self.system} {command.operation}: cannot map the document: {exc}", code="mapping"
             ) from exc
 
     @abstractmethod

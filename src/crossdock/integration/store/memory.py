@@ -30,6 +30,11 @@ from crossdock.integration.store.memory_deliveries import (
 )
 from crossdock.integration.store.memory_inventory import MemoryInventoryRepository
 from crossdock.integration.store.memory_masterdata import MemoryMasterDataRepository
+from crossdock.integration.store.memory_operations import (
+    MemoryBindingRepository,
+    MemoryExceptionRepository,
+    MemorySystemStateRepository,
+)
 from crossdock.integration.store.memory_orders import MemoryInboxRepository, MemoryOrderRepository
 from crossdock.integration.store.memory_tables import MemoryTables
 from crossdock.integration.store.memory_timeline import (
@@ -84,6 +89,9 @@ class MemoryUnitOfWork:
         self._timeline = MemoryTimelineRepository(tables)
         self._inventory = MemoryInventoryRepository(tables)
         self._masterdata = MemoryMasterDataRepository(tables)
+        self._exceptions = MemoryExceptionRepository(tables)
+        self._bindings = MemoryBindingRepository(tables)
+        self._systems = MemorySystemStateRepository(tables)
 
     def end(self) -> None:
         """The transaction is over: committed, rolled back, or read."""
@@ -140,6 +148,24 @@ class MemoryUnitOfWork:
         """The masterdata repository of this transaction."""
         self._check()
         return self._masterdata
+
+    @property
+    def exceptions(self) -> MemoryExceptionRepository:
+        """The exception queue of this transaction."""
+        self._check()
+        return self._exceptions
+
+    @property
+    def bindings(self) -> MemoryBindingRepository:
+        """The bindings repository of this transaction."""
+        self._check()
+        return self._bindings
+
+    @property
+    def systems(self) -> MemorySystemStateRepository:
+        """The shared system states of this transaction."""
+        self._check()
+        return self._systems
 
 
 class MemoryStore:

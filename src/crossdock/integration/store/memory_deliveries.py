@@ -140,6 +140,54 @@ class MemoryDeliveryRepository:
             last_error=error[:ERROR_LIMIT],
         )
 
+    def get(self, delivery_id: str) -> DeliveryRecord | None:
+        row = self.t.deliveries.get(delivery_id)
+        return None if row is None else delivery_record(row)
+
+    def in_flight(self, system: str, now: datetime) -> int:
+        now = utc(now)
+        return sum(
+            1
+            for row in self._open_rows()
+            if row.system == system
+            and row.status == "in_flight"
+            and row.lease_until is not None
+            and row.lease_until > now
+        )
+
+    def rearm(
+        self, delivery_id: str, command: dict[str, Any], causation_id: str, now: datetime
+    ) -> bool:
+        row = self.t.deliveries.get(delivery_id)
+        if row is None or row.status != "failed":
+            return False
+        now = utc(now)
+        self._put(
+            replace(
+                row,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                command=encode(command),
+                causation_id=causation_id,
+                completed_at=None,
+                lease_until=None,
+            )
+        )
+        return True
+
+    def expedite(self, system: str, now: datetime) -> int:
+        now = utc(now)
+        waiting = [
+            row
+            for row in self._open_rows()
+            if row.system == system and row.status == "pending" and row.next_attempt_at > now
+        ]
+        for row in waiting:
+            self._put(replace(row, next_attempt_at=now))
+        return len(waiting)
+
     def _open_rows(self) -> list[DeliveryRow]:
         return [self.t.deliveries[delivery_id] for delivery_id in self.t.open_deliveries.values()]
 

@@ -129,6 +129,13 @@ class MemoryOrderRepository:
         matching = (r.order_id for r in self.t.orders.values() if r.status == status.value)
         return list(islice(matching, max(limit, 0)))
 
+    def release_quarantine(self, order_id: str) -> bool:
+        record = self.t.orders.get(order_id)
+        if record is None or not record.quarantined:
+            return False
+        self.t.orders.put(order_id, replace(record, quarantined=False, quarantine_reason=""))
+        return True
+
     def quarantine(self, order_id: str, reason: str) -> None:
         record = self.t.orders.get(order_id)
         if record is not None:
@@ -213,6 +220,19 @@ class MemoryInboxRepository:
                 self.t.open_inbox.put(record.order_id, still_open)
             else:
                 self.t.open_inbox.delete(record.order_id)
+
+    def _failed_records(self, order_id: str) -> list[MessageRecord]:
+        waiting = (self.t.inbox[n] for n in self.t.open_inbox.get(order_id) or ())
+        return [record for record in waiting if record.attempts > 0]
+
+    def reset_failures(self, order_id: str) -> int:
+        failed = self._failed_records(order_id)
+        for record in failed:
+            self.t.inbox.put(record.message_id, replace(record, attempts=0, last_error=""))
+        return len(failed)
+
+    def failed(self, order_id: str) -> list[InboxRecord]:
+        return [inbox_record(record) for record in self._failed_records(order_id)]
 
     def record_failure(self, message_id: int, error: str) -> int:
         record = self.t.inbox.get(message_id)

@@ -19,6 +19,8 @@ from typing import Any, Generic, TypeVar, cast
 
 import orjson
 
+from crossdock.orchestration.store_ops import Binding, SystemState
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -214,6 +216,19 @@ class CustomerRecord:
     """Lower-cased, for lookups by email."""
 
 
+@dataclass(frozen=True, slots=True)
+class ExceptionRow:
+    """An exception as its stored columns (see ``records.exception_columns``)."""
+
+    columns: tuple[tuple[str, Any], ...]
+
+    def __getattr__(self, name: str) -> Any:
+        for key, value in object.__getattribute__(self, "columns"):
+            if key == name:
+                return value
+        raise AttributeError(name)
+
+
 # ------------------------------------------------------------------ the snapshot
 
 _COUNTERS = ("message_id", "delivery_seq", "event_seq", "entry_id")
@@ -225,6 +240,7 @@ class MemoryTables:
     __slots__ = (
         "_counters",
         "_writable",
+        "bindings",
         "channel_numbers",
         "customers",
         "dedupe_keys",
@@ -232,6 +248,7 @@ class MemoryTables:
         "deliveries_by_key",
         "deliveries_by_order",
         "events",
+        "exceptions",
         "inbox",
         "inventory",
         "open_deliveries",
@@ -240,6 +257,7 @@ class MemoryTables:
         "prices",
         "products",
         "reservations",
+        "system_states",
         "timeline",
         "timers",
         "unpublished",
@@ -266,6 +284,9 @@ class MemoryTables:
         self.customers: Table[str, CustomerRecord] = Table()
         self.products: Table[str, str] = Table()
         self.prices: Table[tuple[str, str, str], str] = Table()
+        self.exceptions: Table[str, ExceptionRow] = Table()
+        self.bindings: Table[tuple[str, str, str], Binding] = Table()
+        self.system_states: Table[str, SystemState] = Table()
         self._counters = dict.fromkeys(_COUNTERS, 0)
         self._writable = True
 

@@ -15,7 +15,9 @@ from crossdock.integration.store.memory_tables import (
 )
 from crossdock.orchestration.store import TimelineEntry
 
-TimelineKind = Literal["inbound", "decision", "delivery", "event", "exception", "timer"]
+TimelineKind = Literal[
+    "inbound", "decision", "delivery", "event", "exception", "timer", "system", "operator"
+]
 
 
 class MemoryTimerRepository:

@@ -11,6 +11,7 @@ from typing import Any, cast
 import orjson
 
 from crossdock.orchestration.store import DeliveryRecord, InboxRecord, OutboxRecord
+from crossdock.orchestration.store_ops import Binding, ExceptionRecord, SystemState
 
 
 def document(stored: str | bytes) -> dict[str, Any]:
@@ -61,3 +62,82 @@ def outbox_record(row: Any) -> OutboxRecord:
         created_at=row.created_at,
         causation_id=row.causation_id,
     )
+
+
+def exception_record(row: Any) -> ExceptionRecord:
+    """An exception row as the port's record."""
+    return ExceptionRecord(
+        exception_id=row.exception_id,
+        order_id=row.order_id,
+        system=row.system,
+        operation=row.operation,
+        source=row.source,
+        delivery_id=row.delivery_id,
+        message_id=row.message_id,
+        request=document(row.request),
+        error=row.error,
+        error_type=row.error_type,
+        classification=row.classification,
+        attempts=row.attempts,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        status=row.status,
+        assignee=row.assignee,
+        tags=tuple(cast(list[str], orjson.loads(row.tags))),
+        channel=row.channel,
+        customer_id=row.customer_id,
+        note=row.note,
+        replays=row.replays,
+        updated_at=row.updated_at,
+    )
+
+
+def exception_columns(record: ExceptionRecord) -> dict[str, Any]:
+    """An exception record as stored column values (documents as JSON text)."""
+    return {
+        "exception_id": record.exception_id,
+        "order_id": record.order_id,
+        "system": record.system,
+        "operation": record.operation,
+        "source": record.source,
+        "delivery_id": record.delivery_id,
+        "message_id": record.message_id,
+        "request": orjson.dumps(record.request).decode(),
+        "error": record.error[:2000],
+        "error_type": record.error_type,
+        "classification": record.classification,
+        "attempts": record.attempts,
+        "first_seen": record.first_seen,
+        "last_seen": record.last_seen,
+        "status": record.status,
+        "assignee": record.assignee,
+        "tags": orjson.dumps(list(record.tags)).decode(),
+        "channel": record.channel,
+        "customer_id": record.customer_id,
+        "note": record.note,
+        "replays": record.replays,
+        "updated_at": record.updated_at or record.last_seen,
+    }
+
+
+def binding_record(row: Any) -> Binding:
+    """A binding row as the port's record."""
+    return Binding(
+        order_id=row.order_id,
+        system=row.system,
+        kind=row.kind,
+        external_id=row.external_id,
+        bound_at=row.bound_at,
+    )
+
+
+SYSTEM_STATE_COLUMNS = tuple(SystemState.__dataclass_fields__)
+"""The stored columns of a system state: its fields, one for one."""
+
+
+def system_state(row: Any) -> SystemState:
+    """A system-state row as the port's record."""
+    values = {name: getattr(row, name) for name in SYSTEM_STATE_COLUMNS}
+    values["paused"] = bool(values["paused"])
+    values["tokens"] = float(values["tokens"])
+    return SystemState(**values)

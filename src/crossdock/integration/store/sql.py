@@ -25,6 +25,11 @@ from crossdock.integration.store.schema import metadata
 from crossdock.integration.store.sql_deliveries import SqlDeliveryRepository, SqlOutboxRepository
 from crossdock.integration.store.sql_inventory import SqlInventoryRepository
 from crossdock.integration.store.sql_masterdata import SqlMasterDataRepository
+from crossdock.integration.store.sql_operations import (
+    SqlBindingRepository,
+    SqlExceptionRepository,
+    SqlSystemStateRepository,
+)
 from crossdock.integration.store.sql_orders import SqlInboxRepository, SqlOrderRepository
 from crossdock.integration.store.sql_timeline import SqlTimelineRepository, SqlTimerRepository
 
@@ -48,6 +53,9 @@ class SqlUnitOfWork:
         self.timeline = SqlTimelineRepository(connection)
         self.inventory = SqlInventoryRepository(connection)
         self.masterdata = SqlMasterDataRepository(connection)
+        self.exceptions = SqlExceptionRepository(connection)
+        self.bindings = SqlBindingRepository(connection)
+        self.systems = SqlSystemStateRepository(connection)
 
 
 class SqlStore:

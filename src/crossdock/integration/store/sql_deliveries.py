@@ -168,6 +168,52 @@ class SqlDeliveryRepository(SqlRepository):
             counts.setdefault(str(system), {})[str(status)] = int(count)
         return counts
 
+    def get(self, delivery_id: str) -> DeliveryRecord | None:
+        row = self.c.execute(
+            select(t.deliveries).where(t.deliveries.c.delivery_id == delivery_id)
+        ).first()
+        return None if row is None else delivery_record(row)
+
+    def in_flight(self, system: str, now: datetime) -> int:
+        d = t.deliveries
+        return int(
+            self.c.execute(
+                select(func.count()).where(
+                    d.c.system == system, d.c.status == "in_flight", d.c.lease_until > now
+                )
+            ).scalar_one()
+        )
+
+    def rearm(
+        self, delivery_id: str, command: dict[str, Any], causation_id: str, now: datetime
+    ) -> bool:
+        d = t.deliveries
+        rearmed = self.c.execute(
+            update(d)
+            .where(d.c.delivery_id == delivery_id, d.c.status == "failed")
+            .values(
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                command=dump_json(command),
+                causation_id=causation_id,
+                completed_at=None,
+                lease_until=None,
+            )
+        ).rowcount
+        return bool(rearmed)
+
+    def expedite(self, system: str, now: datetime) -> int:
+        d = t.deliveries
+        return int(
+            self.c.execute(
+                update(d)
+                .where(d.c.system == system, d.c.status == "pending", d.c.next_attempt_at > now)
+                .values(next_attempt_at=now)
+            ).rowcount
+        )
+
     def for_order(self, order_id: str) -> list[DeliveryRecord]:
         rows = self.c.execute(
             select(t.deliveries)

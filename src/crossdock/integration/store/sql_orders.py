@@ -149,6 +149,14 @@ class SqlOrderRepository(SqlRepository):
         )
         return [str(row[0]) for row in rows]
 
+    def release_quarantine(self, order_id: str) -> bool:
+        released = self.c.execute(
+            update(t.orders)
+            .where(t.orders.c.order_id == order_id, t.orders.c.quarantined.is_(True))
+            .values(quarantined=False, quarantine_reason="")
+        ).rowcount
+        return bool(released)
+
     def quarantine(self, order_id: str, reason: str) -> None:
         self.c.execute(
             update(t.orders)
@@ -222,6 +230,25 @@ class SqlInboxRepository(SqlRepository):
                 .where(t.inbox.c.message_id.in_(list(message_ids)))
                 .values(processed_at=now)
             )
+
+    def reset_failures(self, order_id: str) -> int:
+        i = t.inbox
+        return int(
+            self.c.execute(
+                update(i)
+                .where(i.c.order_id == order_id, i.c.processed_at.is_(None), i.c.attempts > 0)
+                .values(attempts=0, last_error="")
+            ).rowcount
+        )
+
+    def failed(self, order_id: str) -> list[InboxRecord]:
+        i = t.inbox
+        rows = self.c.execute(
+            select(i)
+            .where(i.c.order_id == order_id, i.c.processed_at.is_(None), i.c.attempts > 0)
+            .order_by(i.c.message_id)
+        )
+        return [inbox_record(row) for row in rows]
 
     def record_failure(self, message_id: int, error: str) -> int:
         self.c.execute(
