@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+from pydantic import Field
+
 from crossdock.core.value import Value
 
 
@@ -13,13 +15,13 @@ class RetryPolicy(Value):
 
     initial_interval: timedelta = timedelta(seconds=1)
     """Wait after the first failed attempt."""
-    multiplier: float = 2.0
+    multiplier: float = Field(2.0, ge=1.0)
     """Each further wait is this many times the one before."""
     max_interval: timedelta = timedelta(minutes=5)
     """No single wait is longer than this."""
-    jitter: float = 0.2
+    jitter: float = Field(0.2, ge=0.0, lt=1.0)
     """Each wait is spread by up to ± this fraction, so retries of many deliveries don't align."""
-    max_attempts: int = 12
+    max_attempts: int = Field(12, ge=1)
     """Attempts in all, the first included; then the delivery fails and becomes an exception."""
     deadline: timedelta = timedelta(hours=24)
     """No attempt starts later than this after the delivery was queued."""
