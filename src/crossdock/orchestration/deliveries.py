@@ -29,7 +29,14 @@ from crossdock.orchestration.messages import DELIVERY_COMMAND, DeliveryFailed, M
 from crossdock.orchestration.retry import RetryPolicy
 from crossdock.orchestration.store import DeliveryRecord, Store, TimelineEntry, UnitOfWork
 from crossdock.orchestration.store_ops import Binding, ExceptionRecord
-from crossdock.orchestration.system_gate import Observation, Signal, admit, observe, spend
+from crossdock.orchestration.system_gate import (
+    Observation,
+    Signal,
+    admit,
+    healthy,
+    observe,
+    spend,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,8 +294,11 @@ class DeliveryRunner:
         now: datetime,
     ) -> None:
         """Feed the round's results to the system's gate; a circuit that closes drains at once."""
-        state = uow.systems.get(system, for_update=True)
         observations = [Observation(o.signal, o.retry_after) for o in outcomes]
+        if all(o.signal == "success" for o in observations) and healthy(uow.systems.get(system)):
+            # The common case changes nothing that matters: no lock, no write.
+            return
+        state = uow.systems.get(system, for_update=True)
         after, transitions = observe(state, policy, now, observations)
         if after == state:
             return

@@ -20,7 +20,9 @@ class BreakerPolicy(Value):
     failure_threshold: int = Field(5, ge=1)
     """Consecutive failures that open the circuit."""
     failure_rate: float = Field(0.5, gt=0, le=1)
-    """Or: this share of failed calls within ``window`` (once ``min_calls`` were made) opens it."""
+    """Or: this share of failed calls within ``window`` (once ``min_calls`` were made) opens it.
+
+    Calls are counted from the window's first failure: a healthy system costs no writes."""
     min_calls: int = Field(20, ge=1)
     """Calls within the window before the failure rate counts."""
     window: timedelta = timedelta(seconds=60)

@@ -100,6 +100,13 @@ def spend(state: SystemState, policy: DeliveryPolicy, sent: int) -> SystemState:
     return replace(state, tokens=max(state.tokens - sent, 0.0))
 
 
+def healthy(state: SystemState) -> bool:
+    """A closed circuit with no failure counted: successes alone would change nothing."""
+    return (
+        state.breaker == "closed" and state.consecutive_failures == 0 and state.window_failures == 0
+    )
+
+
 def observe(
     state: SystemState,
     policy: DeliveryPolicy,
@@ -120,6 +127,11 @@ def observe(
             continue
         calls = state.window_calls + 1
         if seen.signal in ("success", "refused"):
+            if healthy(state):
+                # While no call in the window failed, calls are not counted (so the happy path
+                # writes nothing): the failure rate is over the calls since the window's first
+                # failure, which can only make it higher, never hide an outage.
+                continue
             state = replace(state, consecutive_failures=0, window_calls=calls)
             if state.breaker == "half_open":
                 change = f"circuit to {state.system} closed: the probe succeeded"
