@@ -201,6 +201,8 @@ def build_hub(
     shopify_secrets, wms_secret = settings.webhooks.resolved(sandbox=settings.estate_file is None)
     app = create_app(
         desk=desk,
+        exceptions=exception_desk,
+        systems=systems_desk,
         routers=[
             storefront_router(desk, secrets=shopify_secrets, system="storefront"),
             wms_router(desk, system=estate.with_role("fulfilment")[0], secret=wms_secret),

@@ -1,4 +1,12 @@
-"""The operator CLI: ``crossdock up | migrate | sandbox up | demo | bench``."""
+"""The operator CLI.
+
+Run the hub: ``crossdock up | api | worker | migrate``. Work the exception queue and the systems
+(on the database at ``CROSSDOCK_STORE__URL``, no running hub needed; see :mod:`.cli_operations`):
+``crossdock exceptions list | show | assign | tag | retry | resolve``, ``crossdock replay``,
+``crossdock systems status | pause | resume``. Try it out: ``crossdock sandbox up | demo | bench``.
+
+Exit codes: 0 done; 1 refused or failed (the message says why); 2 bad usage or configuration.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +20,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from crossdock.cli_exceptions import exceptions_app, replay
+from crossdock.cli_systems import systems_app
 from crossdock.core.errors import ConfigurationError, RetryableError
 from crossdock.estate import Estate, load_estate, sandbox_estate
 from crossdock.settings import Settings, database_url
@@ -19,6 +29,8 @@ from crossdock.settings import Settings, database_url
 app = typer.Typer(help="crossdock: the integration hub for distributors.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="The sandbox distribution estate.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks (figures with the machine and settings).")
+app.add_typer(exceptions_app, name="exceptions")
+app.add_typer(systems_app, name="systems")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(bench_app, name="bench")
 console = Console(stderr=True)
@@ -224,6 +236,9 @@ def bench_lifecycle(
     else:
         for key, value in report.items():
             console.print(f"{key:>30}: {value}")
+
+
+app.command()(replay)
 
 
 if __name__ == "__main__":  # pragma: no cover

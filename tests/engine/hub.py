@@ -9,6 +9,7 @@ round per system until nothing is left to do, and time moves only when a test ad
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
 
@@ -21,11 +22,15 @@ from crossdock.core.routing import RoutingRule, RoutingTable
 from crossdock.integration.store.sql import SqlStore
 from crossdock.orchestration.clock import FakeClock
 from crossdock.orchestration.deliveries import DeliveryRunner
+from crossdock.orchestration.delivery_policy import DeliveryPolicy
+from crossdock.orchestration.exception_desk import ExceptionDesk
 from crossdock.orchestration.intake import OrderDesk
 from crossdock.orchestration.order_to_cash import OrderToCash
 from crossdock.orchestration.retry import RetryPolicy
-from crossdock.orchestration.steps import StepProcessor
+from crossdock.orchestration.steps import StepProcessor, Workflow
 from crossdock.orchestration.store import DeliveryRecord, OrderRow, TimelineEntry
+from crossdock.orchestration.store_ops import Binding, ExceptionQuery, ExceptionRecord
+from crossdock.orchestration.system_desk import SystemsDesk
 from crossdock.orchestration.timers import TimerPoller
 from crossdock.orchestration.wakeups import InProcessWakeups
 from crossdock.orchestration.workflow import OrderState, WorkflowPolicy
@@ -73,18 +78,30 @@ class Hub:
         retry: RetryPolicy = RETRY,
         step_attempts: int = 5,
         lease: timedelta = timedelta(seconds=60),
+        policies: Mapping[str, DeliveryPolicy] | None = None,
+        workflow: Workflow | None = None,
     ) -> None:
+        """``policies`` are per-system delivery policies (breaker, limits, their own retry);
+        systems without one retry by ``retry``. ``workflow`` replaces order-to-cash."""
         self.clock = FakeClock()
         self.store = SqlStore(database_url)
         self.store.create_schema()
         self.gateways = {system: FakeGateway(system) for system in SYSTEMS}
+        self.policies = dict(policies or {})
         self.steps = StepProcessor(
-            self.store, OrderToCash(POLICY), self.clock, max_attempts=step_attempts
+            self.store, workflow or OrderToCash(POLICY), self.clock, max_attempts=step_attempts
         )
         self.runner = self.delivery_worker(retry=retry, lease=lease)
         self.timers = TimerPoller(self.store, self.clock)
         self.wakeups = InProcessWakeups()
         self.desk = OrderDesk(self.store, self.clock, self.wakeups)
+        self.exceptions = ExceptionDesk(self.store, self.clock, self.wakeups)
+        self.systems = SystemsDesk(
+            self.store,
+            self.clock,
+            self.wakeups,
+            {system: self.runner.policy_for(system) for system in SYSTEMS},
+        )
         self._seed()
 
     def delivery_worker(
@@ -92,7 +109,13 @@ class Hub:
     ) -> DeliveryRunner:
         """A delivery runner on this hub's store and gateways (another worker, if called again)."""
         return DeliveryRunner(
-            self.store, self.gateways, self.clock, policy=retry, lease=lease, rng=random.Random(7)
+            self.store,
+            self.gateways,
+            self.clock,
+            policy=retry,
+            policies=self.policies,
+            lease=lease,
+            rng=random.Random(7),
         )
 
     def _seed(self) -> None:
@@ -188,6 +211,12 @@ class Hub:
         )
         return self.desk.report_milestone("wms", milestone, event_id=event_id)
 
+    async def ship(self, *order_ids: str) -> None:
+        """The warehouse ships each order in full, one shipment each; then drain."""
+        for n, order_id in enumerate(order_ids):
+            assert self.report(order_id, f"evt-{order_id}", shipment_id=f"S-{n}")
+        await self.drain()
+
     # ------------------------------------------------------------------ reading
 
     def row(self, order_id: str) -> OrderRow:
@@ -213,6 +242,16 @@ class Hub:
 
     def summaries(self, order_id: str) -> str:
         return " | ".join(entry.summary for entry in self.timeline(order_id))
+
+    def exceptions_of(self, order_id: str | None = None) -> list[ExceptionRecord]:
+        """The exception queue (one order's exceptions), most recently seen first."""
+        return self.exceptions.search(ExceptionQuery(order_id=order_id))
+
+    def bindings(self, order_id: str, kind: str | None = None) -> list[Binding]:
+        """The ids systems gave the order (of one kind), in the order they were bound."""
+        with self.store.unit_of_work(write=False) as uow:
+            found = uow.bindings.for_order(order_id)
+        return [b for b in found if kind is None or b.kind == kind]
 
     def position(self, sku: str) -> InventoryPosition:
         with self.store.unit_of_work(write=False) as uow:

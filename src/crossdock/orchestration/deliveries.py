@@ -127,8 +127,9 @@ class DeliveryRunner:
             after = spend(admission.state, policy, len(claimed))
             if after != state:
                 uow.systems.save(after)
-            if admission.transition and claimed:
-                self._system_line(uow, claimed[0], admission.transition, now)
+            if admission.probe and claimed:
+                probe = f"circuit to {system} half-open: this delivery is the probe"
+                self._system_line(uow, claimed[0], probe, now)
         if admission.allowed == 0:
             wait = None if admission.wait is None else admission.wait.total_seconds()
             return [], DeliveryRound(attempted=0, messages=0, blocked=True, blocked_for=wait)
@@ -303,15 +304,9 @@ class DeliveryRunner:
         if after == state:
             return
         uow.systems.save(after)
-        if not transitions:
-            return
-        # The line goes on the timeline of the order whose attempt tipped the circuit.
-        witness = next(
-            (o.record for o in reversed(outcomes) if o.signal in ("failure", "success")),
-            outcomes[-1].record,
-        )
-        for change in transitions:
-            self._system_line(uow, witness, change, now)
+        # Each transition goes on the timeline of the order whose attempt caused it.
+        for index, change in transitions:
+            self._system_line(uow, outcomes[index].record, change, now)
         if after.breaker == "closed":
             uow.deliveries.expedite(system, now)
 

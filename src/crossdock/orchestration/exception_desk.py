@@ -184,7 +184,11 @@ class ExceptionDesk:
     def replay(self, query: ExceptionQuery, *, by: str, dry_run: bool = True) -> ReplayReport:
         """Replay every unsettled exception matching ``query`` (open and assigned unless the
         query names statuses); a dry run changes nothing and says what would happen."""
-        statuses = tuple(s for s in query.statuses if s != "resolved") or UNSETTLED
+        statuses = (
+            tuple(s for s in query.statuses if s != "resolved") if query.statuses else UNSETTLED
+        )
+        if not statuses:
+            return ReplayReport(dry_run=dry_run, items=())
         with self.store.unit_of_work(write=False) as uow:
             found = uow.exceptions.search(replace(query, statuses=statuses))
         items: list[ReplayItem] = []
@@ -261,6 +265,8 @@ class ExceptionDesk:
                 request=sent,
             )
 
+        if record.status == "resolved":
+            return item("skip", "resolved: someone dealt with it", record.request)
         order = uow.orders.get(record.order_id)
         if order is None:
             return item("skip", f"order {record.order_id} does not exist", record.request)
@@ -311,7 +317,9 @@ class ExceptionDesk:
         if request is None:
             return original
         try:
-            corrected = DELIVERY_COMMAND.validate_python(request)
+            # Validated as the stored command's own type, so error paths read as the document's
+            # (``request.order.lines.0.quantity``); another ``kind`` is refused as ``request.kind``.
+            corrected = type(original).model_validate(request)
         except ValidationError as exc:
             raise InvalidDocument(
                 [
@@ -342,11 +350,15 @@ class ExceptionDesk:
             uow.deliveries.rearm(record.delivery_id, item.request, ref, now)
             order = uow.orders.get(record.order_id)
             if order is not None and order.status is OrderStatus.ON_HOLD:
-                note = f"replay of exception {record.exception_id}"
+                released = HoldReleased(
+                    released_by=by,
+                    note=f"replay of exception {record.exception_id}",
+                    rearmed=(DELIVERY_COMMAND.validate_python(item.request).idempotency_key,),
+                )
                 uow.inbox.append(
                     order_id=record.order_id,
                     kind="hold_released",
-                    body=HoldReleased(released_by=by, note=note).model_dump(mode="json"),
+                    body=released.model_dump(mode="json"),
                     source=by or "operator",
                     dedupe_key=ref,
                     causation_id=record.exception_id,

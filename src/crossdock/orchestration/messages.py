@@ -137,6 +137,9 @@ class HoldReleased(Message):
     kind: Literal["hold_released"] = "hold_released"
     released_by: str
     note: str = ""
+    rearmed: tuple[str, ...] = ()
+    """Idempotency keys of deliveries an operator already queued again (a replay, perhaps with a
+    corrected document): the workflow must not queue them once more with its own document."""
     needs_master_data: ClassVar[bool] = True
 
 

@@ -27,6 +27,7 @@ from crossdock.orchestration.messages import (
     CancelTimer,
     CreateSalesOrder,
     DeadlineReached,
+    DeliveryCommand,
     DeliveryFailed,
     FulfilmentAccepted,
     FulfilmentCancelled,
@@ -57,6 +58,7 @@ from crossdock.orchestration.order_to_cash_shipments import (
     record_milestone,
 )
 from crossdock.orchestration.order_to_cash_steps import (
+    BOOKING_TIMER,
     Step,
     describe_duration,
     order_problems,
@@ -70,7 +72,6 @@ from crossdock.orchestration.workflow import (
 
 S = OrderStatus
 
-BOOKING_TIMER = "booking"
 """The timer that holds an order its owning ERP has not booked in time."""
 
 NOTIFY_STATUS = "notify_status"
@@ -140,8 +141,8 @@ class OrderToCash:
                 record_acknowledgement(step, system, status)
             case CancellationRequested(reason=reason, requested_by=requested_by):
                 self._cancel(step, reason, requested_by)
-            case HoldReleased(released_by=released_by):
-                self._release_hold(step, released_by, facts)
+            case HoldReleased(released_by=released_by, rearmed=rearmed):
+                self._release_hold(step, released_by, facts, rearmed)
             case DeadlineReached(timer=timer):
                 self._deadline(step, timer)
             case DeliveryFailed(system=system, operation=operation, reason=reason):
@@ -374,7 +375,9 @@ class OrderToCash:
             # look, or the order would sit in invoiced with nobody told.
         step.put_on_hold((f"{operation} to {system} failed: {reason}",), skip=system)
 
-    def _release_hold(self, step: Step, released_by: str, facts: Facts) -> None:
+    def _release_hold(
+        self, step: Step, released_by: str, facts: Facts, rearmed: tuple[str, ...] = ()
+    ) -> None:
         if not step.on_hold:
             step.note(f"ignored hold release by {released_by}: the order is not on hold")
             return
@@ -423,4 +426,13 @@ class OrderToCash:
             step.note("invoiced status sent again")
         for invoice in invoices:
             post_invoice(step, invoice)
+        if rearmed:
+            # The operator's replay already queued these, perhaps corrected: queueing the
+            # workflow's own document again would re-arm it with the uncorrected one.
+            step.commands = [
+                c
+                for c in step.commands
+                if not (isinstance(c, DeliveryCommand) and c.idempotency_key in rearmed)
+            ]
+            step.note(f"{', '.join(rearmed)} already queued again by the replay")
         close_if_done(step)

@@ -18,7 +18,7 @@ from crossdock.core.fulfilment import ShippedLine
 from crossdock.core.invoice import Invoice, build_invoice
 from crossdock.core.lifecycle import require_transition
 from crossdock.core.order import Order, OrderStatus
-from crossdock.orchestration.messages import BusinessEvent, Command, NotifyStatus
+from crossdock.orchestration.messages import BusinessEvent, CancelTimer, Command, NotifyStatus
 from crossdock.orchestration.workflow import (
     Decision,
     Facts,
@@ -28,6 +28,10 @@ from crossdock.orchestration.workflow import (
 )
 
 S = OrderStatus
+
+
+BOOKING_TIMER = "booking"
+"""The timer that holds a routed order its ERP has not booked in time."""
 
 
 @dataclass
@@ -105,6 +109,10 @@ class Step:
         held_from = self.state.status
         self.move(S.ON_HOLD)
         self.update(held_from=held_from, hold_reasons=reasons)
+        if held_from is S.ROUTED:
+            # A person decides now; releasing the hold asks for the booking again with a fresh
+            # deadline, so the old one must not fire after the release and hold it once more.
+            self.command(CancelTimer(order_id=self.order.order_id, name=BOOKING_TIMER))
         self.note(f"on hold from {held_from}: {'; '.join(reasons)}")
         self.event("held", held_from=held_from.value, reasons=list(reasons))
         self.notify("on_hold", skip=skip)

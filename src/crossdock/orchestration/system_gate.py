@@ -89,7 +89,9 @@ def admit(
         if tokens < allowed:
             allowed = tokens
         if allowed == 0 and room > 0:
-            wait = timedelta(seconds=max(1.0 - state.tokens, 0.0) / policy.rate_limit_per_s)
+            seconds = max(1.0 - state.tokens, 0.0) / policy.rate_limit_per_s
+            # Rounded up: after waiting this long, a token is there (never a wait of zero).
+            wait = timedelta(microseconds=max(math.ceil(seconds * 1_000_000), 1))
     return Admission(allowed, state, wait=wait)
 
 
@@ -112,13 +114,14 @@ def observe(
     policy: DeliveryPolicy,
     now: datetime,
     observations: Sequence[Observation],
-) -> tuple[SystemState, list[str]]:
-    """The state after a round's attempts, and the breaker transitions they caused."""
+) -> tuple[SystemState, list[tuple[int, str]]]:
+    """The state after a round's attempts, and the breaker transitions they caused, each with
+    the index of the observation that caused it."""
     breaker = policy.breaker
-    transitions: list[str] = []
+    transitions: list[tuple[int, str]] = []
     if state.window_started_at is None or now - state.window_started_at >= breaker.window:
         state = replace(state, window_started_at=now, window_calls=0, window_failures=0)
-    for seen in observations:
+    for index, seen in enumerate(observations):
         if seen.signal == "throttled":
             pause = timedelta(seconds=seen.retry_after if seen.retry_after is not None else 1.0)
             until = now + pause
@@ -146,7 +149,7 @@ def observe(
                     changed_at=now,
                     last_change=change,
                 )
-                transitions.append(change)
+                transitions.append((index, change))
             continue
         failures = state.window_failures + 1
         consecutive = state.consecutive_failures + 1
@@ -174,5 +177,5 @@ def observe(
                 changed_at=now,
                 last_change=change,
             )
-            transitions.append(change)
+            transitions.append((index, change))
     return state, transitions

@@ -1,4 +1,5 @@
-"""The app factory: one FastAPI app serving the partner API and whatever routers the estate adds."""
+"""The app factory: one FastAPI app serving the partner API, the operator API and whatever
+routers the estate adds."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
+from crossdock.integration.api.bindings import bindings_router
+from crossdock.integration.api.exceptions import exceptions_router
 from crossdock.integration.api.orders import orders_router
 from crossdock.integration.api.problems import install_problem_handlers
+from crossdock.integration.api.systems import systems_router
+from crossdock.orchestration.exception_desk import ExceptionDesk
 from crossdock.orchestration.intake import OrderDesk
+from crossdock.orchestration.system_desk import SystemsDesk
 
 API_PREFIX = "/api/v1"
 """Where version 1 of the partner API lives (OpenAPI 3.1 at ``/api/v1/openapi.json``)."""
@@ -30,6 +36,8 @@ class Health(BaseModel):
 def create_app(
     *,
     desk: OrderDesk,
+    exceptions: ExceptionDesk | None = None,
+    systems: SystemsDesk | None = None,
     routers: Sequence[APIRouter] = (),
     title: str = "crossdock",
     version: str = "1",
@@ -37,8 +45,10 @@ def create_app(
 ) -> FastAPI:
     """An app serving the order API under :data:`API_PREFIX`, ``GET /healthz`` and ``routers``.
 
-    ``routers`` (storefront and warehouse webhooks …) are mounted as they are: each router carries
-    its own paths. Every error is answered as RFC 9457 problem+json.
+    With ``exceptions`` it also serves the exception queue (``/exceptions``, ``/replays``), with
+    ``systems`` the systems (``/systems``), both under :data:`API_PREFIX`. ``routers`` (storefront
+    and warehouse webhooks …) are mounted as they are: each router carries its own paths. Every
+    error is answered as RFC 9457 problem+json.
     """
     app = FastAPI(
         title=title,
@@ -50,8 +60,15 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.desk = desk
+    app.state.exceptions = exceptions
+    app.state.systems = systems
     install_problem_handlers(app)
     app.include_router(orders_router(API_PREFIX), prefix=API_PREFIX)
+    app.include_router(bindings_router(), prefix=API_PREFIX)
+    if exceptions is not None:
+        app.include_router(exceptions_router(), prefix=API_PREFIX)
+    if systems is not None:
+        app.include_router(systems_router(), prefix=API_PREFIX)
     for router in routers:
         app.include_router(router)
 

@@ -7,7 +7,9 @@ translate what the layers below raise into problems::
     RequestValidationError (malformed JSON)    400  field "body"
     RequestValidationError (schema)            422  one error per bad field
     InvalidDocument (master data refused it)   422  the document's own field problems
-    UnknownOrder                               404
+    UnknownOrder, UnknownException,            404
+    UnknownSystem
+    ExceptionSettled (it was resolved)         409
     BusinessRuleViolation                      409
     RetryableError (store busy or down)        503  Retry-After
     ApiProblem (raised by routes)              its own status
@@ -31,7 +33,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from crossdock.core.errors import BusinessRuleViolation, RetryableError
+from crossdock.orchestration.exception_desk import ExceptionSettled, UnknownException
 from crossdock.orchestration.intake import FieldProblem, InvalidDocument, UnknownOrder
+from crossdock.orchestration.system_desk import UnknownSystem
 
 log = logging.getLogger("crossdock.api")
 
@@ -160,6 +164,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(InvalidDocument, _invalid_document)
     app.add_exception_handler(UnknownOrder, _unknown_order)
+    app.add_exception_handler(UnknownException, _unknown_exception)
+    app.add_exception_handler(UnknownSystem, _unknown_system)
+    app.add_exception_handler(ExceptionSettled, _exception_settled)
     app.add_exception_handler(BusinessRuleViolation, _rule_refused)
     app.add_exception_handler(RetryableError, _retryable)
     app.add_exception_handler(ApiProblem, _api_problem)
@@ -200,6 +207,39 @@ async def _invalid_document(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unknown_order(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(404, str(exc), instance=request.url.path, slug="unknown-order")
+
+
+async def _unknown_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, UnknownException)
+    return problem_response(
+        404,
+        str(exc),
+        instance=request.url.path,
+        slug="unknown-exception",
+        errors=[FieldProblem("exception_id", f"no exception {exc.exception_id}")],
+    )
+
+
+async def _unknown_system(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, UnknownSystem)
+    return problem_response(
+        404,
+        str(exc),
+        instance=request.url.path,
+        slug="unknown-system",
+        errors=[FieldProblem("name", f"no system {exc.system!r}")],
+    )
+
+
+async def _exception_settled(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ExceptionSettled)
+    return problem_response(
+        409,
+        f"{exc}: it cannot be changed or replayed any more",
+        instance=request.url.path,
+        slug="exception-settled",
+        errors=[FieldProblem("exception_id", f"{exc.record.exception_id} is resolved")],
+    )
 
 
 async def _rule_refused(request: Request, exc: Exception) -> JSONResponse:

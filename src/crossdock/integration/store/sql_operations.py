@@ -7,8 +7,8 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import cast, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 
 from crossdock.integration.store import schema as t
 from crossdock.integration.store.records import (
@@ -47,7 +47,7 @@ class SqlExceptionRepository(SqlRepository):
             updated = replace(
                 current,
                 request=record.request,
-                error=record.error,
+                error=record.error[:2000],
                 error_type=record.error_type,
                 classification=record.classification,
                 attempts=current.attempts + record.attempts,
@@ -63,6 +63,7 @@ class SqlExceptionRepository(SqlRepository):
         stored = replace(
             record,
             exception_id=record.exception_id or str(uuid.uuid4()),
+            error=record.error[:2000],
             updated_at=record.last_seen,
         )
         self.c.execute(insert(e).values(**exception_columns(stored)))
@@ -95,8 +96,16 @@ class SqlExceptionRepository(SqlRepository):
                 (e.c.channel == query.partner) | (e.c.customer_id == query.partner)
             )
         if query.tag is not None:
-            # Tags are a JSON list of strings: match the quoted tag, exactly.
-            statement = statement.where(e.c.tags.contains(orjson.dumps(query.tag).decode()))
+            # Tags are a JSON list of strings: membership, exactly (no pattern, case kept).
+            if self.dialect == "postgresql":
+                statement = statement.where(cast(e.c.tags, JSONB).contains([query.tag]))
+            else:
+                statement = statement.where(
+                    text(
+                        "EXISTS (SELECT 1 FROM json_each(exceptions.tags) "
+                        "WHERE json_each.value = :tag)"
+                    ).bindparams(tag=query.tag)
+                )
         if query.since is not None:
             statement = statement.where(e.c.last_seen >= query.since)
         if query.until is not None:
