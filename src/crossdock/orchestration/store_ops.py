@@ -9,7 +9,7 @@ database, so that the breaker opens once for the whole cluster, not once per wor
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -210,3 +210,43 @@ def exception_matches(record: ExceptionRecord, query: ExceptionQuery) -> bool:
         query.until is None or record.last_seen < query.until,
     )
     return all(checks)
+
+
+ERROR_LIMIT = 2000
+"""Stored error texts are cut to this many characters."""
+
+
+def reopened(current: ExceptionRecord, failure: ExceptionRecord) -> ExceptionRecord:
+    """``current`` brought up to date by a new ``failure`` of the same delivery or message."""
+    return replace(
+        current,
+        request=failure.request,
+        error=failure.error[:ERROR_LIMIT],
+        error_type=failure.error_type,
+        classification=failure.classification,
+        attempts=current.attempts + failure.attempts,
+        last_seen=failure.last_seen,
+        updated_at=failure.last_seen,
+        status="assigned" if current.assignee else "open",
+    )
+
+
+def same_failure(current: ExceptionRecord, failure: ExceptionRecord) -> bool:
+    """Whether ``failure`` reopens ``current`` rather than raising a second exception."""
+    if current.status not in REOPENABLE or current.order_id != failure.order_id:
+        return False
+    if current.source != failure.source:
+        return False
+    if failure.source == "delivery":
+        return current.delivery_id == failure.delivery_id
+    return current.operation == failure.operation
+
+
+def changed(record: ExceptionRecord, change: ExceptionChange, now: datetime) -> ExceptionRecord:
+    """``record`` with an operator's ``change`` applied (tags kept unique, in order)."""
+    values: dict[str, Any] = {
+        name: value for name, value in asdict(change).items() if value is not None
+    }
+    if "tags" in values:
+        values["tags"] = tuple(dict.fromkeys(values["tags"]))
+    return replace(record, **values, updated_at=now)

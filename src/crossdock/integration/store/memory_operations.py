@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from crossdock.integration.store.memory_tables import ExceptionRow, MemoryTables, utc
 from crossdock.integration.store.records import exception_columns, exception_record
 from crossdock.orchestration.store_ops import (
-    REOPENABLE,
+    ERROR_LIMIT,
     Binding,
     ExceptionChange,
     ExceptionQuery,
     ExceptionRecord,
     SystemState,
+    changed,
     exception_matches,
+    reopened,
+    same_failure,
 )
 
 
@@ -36,34 +38,14 @@ class MemoryExceptionRepository:
     def raise_exception(self, record: ExceptionRecord) -> ExceptionRecord:
         record = replace(record, first_seen=utc(record.first_seen), last_seen=utc(record.last_seen))
         for current in self._records():
-            same = (
-                current.delivery_id == record.delivery_id
-                if record.source == "delivery"
-                else current.operation == record.operation
-            )
-            if (
-                current.status in REOPENABLE
-                and current.order_id == record.order_id
-                and current.source == record.source
-                and same
-            ):
-                updated = replace(
-                    current,
-                    request=record.request,
-                    error=record.error[:2000],
-                    error_type=record.error_type,
-                    classification=record.classification,
-                    attempts=current.attempts + record.attempts,
-                    last_seen=record.last_seen,
-                    updated_at=record.last_seen,
-                    status="assigned" if current.assignee else "open",
-                )
+            if same_failure(current, record):
+                updated = reopened(current, record)
                 self.t.exceptions.put(current.exception_id, _row(updated))
                 return updated
         stored = replace(
             record,
             exception_id=record.exception_id or str(uuid.uuid4()),
-            error=record.error[:2000],
+            error=record.error[:ERROR_LIMIT],
             updated_at=record.last_seen,
         )
         self.t.exceptions.put(stored.exception_id, _row(stored))
@@ -90,12 +72,7 @@ class MemoryExceptionRepository:
         current = self.get(exception_id)
         if current is None:
             return None
-        values: dict[str, Any] = {
-            name: value for name, value in asdict(change).items() if value is not None
-        }
-        if "tags" in values:
-            values["tags"] = tuple(dict.fromkeys(values["tags"]))
-        updated = replace(current, **values, updated_at=utc(now))
+        updated = changed(current, change, utc(now))
         self.t.exceptions.put(exception_id, _row(updated))
         return updated
 

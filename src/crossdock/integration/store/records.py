@@ -11,7 +11,7 @@ from typing import Any, cast
 import orjson
 
 from crossdock.orchestration.store import DeliveryRecord, InboxRecord, OutboxRecord
-from crossdock.orchestration.store_ops import Binding, ExceptionRecord, SystemState
+from crossdock.orchestration.store_ops import ERROR_LIMIT, Binding, ExceptionRecord, SystemState
 
 
 def document(stored: str | bytes) -> dict[str, Any]:
@@ -103,7 +103,7 @@ def exception_columns(record: ExceptionRecord) -> dict[str, Any]:
         "delivery_id": record.delivery_id,
         "message_id": record.message_id,
         "request": orjson.dumps(record.request).decode(),
-        "error": record.error[:2000],
+        "error": record.error[:ERROR_LIMIT],
         "error_type": record.error_type,
         "classification": record.classification,
         "attempts": record.attempts,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import cast, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
@@ -20,12 +19,15 @@ from crossdock.integration.store.records import (
 )
 from crossdock.integration.store.sql_repository import SqlRepository
 from crossdock.orchestration.store_ops import (
+    ERROR_LIMIT,
     REOPENABLE,
     Binding,
     ExceptionChange,
     ExceptionQuery,
     ExceptionRecord,
     SystemState,
+    changed,
+    reopened,
 )
 
 
@@ -44,17 +46,7 @@ class SqlExceptionRepository(SqlRepository):
         known = self.c.execute(same.limit(1)).first()
         if known is not None:
             current = exception_record(known)
-            updated = replace(
-                current,
-                request=record.request,
-                error=record.error[:2000],
-                error_type=record.error_type,
-                classification=record.classification,
-                attempts=current.attempts + record.attempts,
-                last_seen=record.last_seen,
-                updated_at=record.last_seen,
-                status="assigned" if current.assignee else "open",
-            )
+            updated = reopened(current, record)
             columns = exception_columns(updated)
             self.c.execute(
                 update(e).where(e.c.exception_id == current.exception_id).values(**columns)
@@ -63,7 +55,7 @@ class SqlExceptionRepository(SqlRepository):
         stored = replace(
             record,
             exception_id=record.exception_id or str(uuid.uuid4()),
-            error=record.error[:2000],
+            error=record.error[:ERROR_LIMIT],
             updated_at=record.last_seen,
         )
         self.c.execute(insert(e).values(**exception_columns(stored)))
@@ -123,12 +115,7 @@ class SqlExceptionRepository(SqlRepository):
         current = self.get(exception_id)
         if current is None:
             return None
-        values: dict[str, Any] = {
-            name: value for name, value in asdict(change).items() if value is not None
-        }
-        if "tags" in values:
-            values["tags"] = tuple(dict.fromkeys(values["tags"]))
-        updated = replace(current, **values, updated_at=now)
+        updated = changed(current, change, now)
         self.c.execute(
             update(t.exceptions)
             .where(t.exceptions.c.exception_id == exception_id)
