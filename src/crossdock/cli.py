@@ -193,6 +193,47 @@ def demo(
     raise typer.Exit(0 if summary.succeeded(until_done=until_done) else 1)
 
 
+@bench_app.command("drain")
+def bench_drain(
+    backlog: Annotated[
+        int, typer.Option(help="Deliveries queued while the system is paused.")
+    ] = 200,
+    rate: Annotated[float, typer.Option(help="Requests/s the system admits (429 beyond).")] = 20.0,
+    burst: Annotated[int, typer.Option(help="Requests the system admits back to back.")] = 2,
+    hub_rate: Annotated[
+        float | None, typer.Option(help="Requests/s the hub's policy declares (default: --rate).")
+    ] = None,
+    hub_burst: Annotated[
+        int | None, typer.Option(help="Burst the hub's policy declares (default: --burst - 1).")
+    ] = None,
+    runs: Annotated[int, typer.Option(help="Repetitions; the median is reported.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print figures as JSON.")] = False,
+    data_dir: Annotated[Path | None, typer.Option(help="Where the databases go (a temp dir).")] = (
+        None
+    ),
+) -> None:
+    """A backlog left by an outage drains to a system limited to --rate requests/s."""
+    from crossdock.benchmarks.drain import DrainSettings, run_drain_bench
+
+    try:
+        settings = DrainSettings(
+            backlog=backlog,
+            rate=rate,
+            burst=burst,
+            hub_rate=hub_rate,
+            hub_burst=hub_burst if hub_burst is not None else max(burst - 1, 1),
+            runs=runs,
+        )
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    report = asyncio.run(run_drain_bench(settings, data_dir=data_dir))
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        typer.echo(report.render())
+
+
 @bench_app.command("lifecycle")
 def bench_lifecycle(
     orders: Annotated[int, typer.Option(help="Lifecycles to run.")] = 1000,

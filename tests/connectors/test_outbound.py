@@ -58,6 +58,26 @@ def test_statuses_that_may_succeed_later_are_retryable(status: int) -> None:
     assert error.retry_after == 3
 
 
+@pytest.mark.parametrize("header", ["X-RateLimit-Reset-After", "RateLimit-Reset"])
+def test_a_429_is_honoured_to_the_precise_wait_the_system_names(header: str) -> None:
+    headers = {"Retry-After": "1", header: "0.25"}
+    error = error_for_response(answer(429, headers=headers), system="erp")
+
+    assert isinstance(error, RetryableError)
+    assert (error.retry_after, error.code, error.throttled) == (0.25, "http_429", True)
+
+
+def test_a_precise_wait_longer_than_retry_after_or_unreadable_is_not_taken() -> None:
+    longer = {"Retry-After": "1", "X-RateLimit-Reset-After": "5"}
+    garbled = {"Retry-After": "2", "RateLimit-Reset": "soon"}
+    outage = {"Retry-After": "3", "X-RateLimit-Reset-After": "0.1"}
+
+    assert error_for_response(answer(429, headers=longer), system="erp").retry_after == 1
+    assert error_for_response(answer(429, headers=garbled), system="erp").retry_after == 2
+    # Only a rate limit speaks through these headers: a 503 keeps its Retry-After.
+    assert error_for_response(answer(503, headers=outage), system="erp").retry_after == 3
+
+
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_a_5xx_on_a_create_is_ambiguous(status: int) -> None:
     error = error_for_response(answer(status), system="erp", creates=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,7 +22,9 @@ from crossdock.orchestration.system_gate import (
     Signal,
     admit,
     observe,
+    send_offsets,
     spend,
+    until_token,
 )
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -382,3 +385,36 @@ def test_the_token_bucket_never_lets_more_than_the_burst_plus_the_rate_through(
             assert admission.wait is not None
             later = admit(state, policy, at + admission.wait + US, in_flight=0, wanted=1)
             assert later.allowed == 1
+
+
+def test_a_claim_looking_ahead_reserves_the_next_tokens_and_paces_them() -> None:
+    paced = DeliveryPolicy(rate_limit_per_s=50, rate_limit_burst=1)
+    ahead = timedelta(milliseconds=100)
+    full = admit(CLOSED, paced, T0, in_flight=0, wanted=100, lookahead=ahead)
+
+    # One token now and five more within the next 100 ms, each leaving 20 ms after the last.
+    assert full.allowed == 6
+    offsets = send_offsets(full.state, paced, full.allowed)
+    assert offsets == [timedelta(milliseconds=20 * n) for n in range(6)]
+    spent = spend(full.state, paced, full.allowed)
+    # The next claim is due when the token after the reserved ones is there: 120 ms on.
+    assert until_token(spent, paced) == timedelta(milliseconds=120)
+    assert admit(spent, paced, T0 + timedelta(milliseconds=119), in_flight=0, wanted=9).allowed == 0
+
+
+def test_over_any_span_paced_requests_keep_to_the_rate() -> None:
+    paced = DeliveryPolicy(rate_limit_per_s=20, rate_limit_burst=1)
+    ahead = timedelta(milliseconds=100)
+    state, at, leaving = CLOSED, T0, []
+    while at < T0 + timedelta(seconds=10):
+        admission = admit(state, paced, at, in_flight=0, wanted=100, lookahead=ahead)
+        leaving += [at + o for o in send_offsets(admission.state, paced, admission.allowed)]
+        state = spend(admission.state, paced, admission.allowed)
+        wait = until_token(state, paced) if admission.allowed else admission.wait
+        assert wait is not None
+        at += wait
+
+    gaps = {round((b - a).total_seconds(), 6) for a, b in pairwise(leaving)}
+    assert gaps == {0.05}
+    # Claims look 100 ms ahead, so a few leave after the span; within it, exactly R per second.
+    assert len([t for t in leaving if t < T0 + timedelta(seconds=10)]) == 200

@@ -35,7 +35,9 @@ from crossdock.orchestration.system_gate import (
     admit,
     healthy,
     observe,
+    send_offsets,
     spend,
+    until_token,
 )
 
 
@@ -67,8 +69,11 @@ class DeliveryRound:
     messages: int
     blocked: bool = False
     """The gate let nothing through (paused, throttled, open circuit, limits)."""
-    blocked_for: float | None = None
-    """Seconds until the gate may let something through; None when only a person can open it."""
+    ready_at: datetime | None = None
+    """When the gate may let the next delivery through: the end of a wait when blocked, the next
+    rate-limit token after a claim. None: nothing to wait for (or only a person can open it)."""
+    send_at: tuple[datetime, ...] = ()
+    """When each claimed delivery may leave (a rate-limited claim reserves tokens ahead)."""
 
 
 class DeliveryRunner:
@@ -84,6 +89,7 @@ class DeliveryRunner:
         policies: Mapping[str, DeliveryPolicy] | None = None,
         concurrency: int = 16,
         lease: timedelta = timedelta(seconds=60),
+        lookahead: timedelta = timedelta(milliseconds=100),
         rng: random.Random | None = None,
     ) -> None:
         self.store = store
@@ -93,6 +99,7 @@ class DeliveryRunner:
         self.policies = dict(policies or {})
         self.concurrency = concurrency
         self.lease = lease
+        self.lookahead = lookahead
         self.rng = rng or random.Random()
 
     def policy_for(self, system: str) -> DeliveryPolicy:
@@ -101,15 +108,47 @@ class DeliveryRunner:
 
     async def run_once(self, system: str) -> DeliveryRound:
         """Claim and send one round of due deliveries for ``system``."""
-        claimed, round_ = await self.store.run(self._claim, system)
+        claimed, round_ = await self.claim(system, lookahead=timedelta(0))
         if not claimed:
             return round_
-        gateway = self.gateways.get(system)
-        outcomes = await asyncio.gather(*(self._attempt(gateway, record) for record in claimed))
-        messages = await self.store.run(self._record, system, outcomes)
-        return DeliveryRound(attempted=len(claimed), messages=messages)
+        messages = await self.send(system, claimed)
+        return DeliveryRound(attempted=len(claimed), messages=messages, ready_at=round_.ready_at)
 
-    def _claim(self, system: str) -> tuple[list[DeliveryRecord], DeliveryRound]:
+    async def claim(
+        self, system: str, *, lookahead: timedelta | None = None
+    ) -> tuple[list[DeliveryRecord], DeliveryRound]:
+        """Claim what the system's gate lets through now, or under a rate limit within
+        ``lookahead`` (the runner's by default); leased, so send them within the lease."""
+        ahead = self.lookahead if lookahead is None else lookahead
+        return await self.store.run(self._claim, system, ahead)
+
+    async def send(
+        self,
+        system: str,
+        claimed: Sequence[DeliveryRecord],
+        send_at: Sequence[datetime] = (),
+    ) -> int:
+        """Send claimed deliveries, each not before its ``send_at``, and record their outcomes;
+        how many messages that made."""
+        gateway = self.gateways.get(system)
+        times: list[datetime | None] = [*send_at] if send_at else [None] * len(claimed)
+        outcomes = await asyncio.gather(
+            *(self._paced(gateway, record, at) for record, at in zip(claimed, times, strict=True))
+        )
+        return await self.store.run(self._record, system, outcomes)
+
+    async def _paced(
+        self, gateway: SystemGateway | None, record: DeliveryRecord, at: datetime | None
+    ) -> Outcome:
+        if at is not None:
+            wait = (at - self.clock.now()).total_seconds()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        return await self._attempt(gateway, record)
+
+    def _claim(
+        self, system: str, lookahead: timedelta = timedelta(0)
+    ) -> tuple[list[DeliveryRecord], DeliveryRound]:
         now = self.clock.now()
         policy = self.policy_for(system)
         with self.store.unit_of_work() as uow:
@@ -120,20 +159,27 @@ class DeliveryRunner:
                 now,
                 in_flight=uow.deliveries.in_flight(system, now),
                 wanted=self.concurrency,
+                lookahead=lookahead,
             )
             claimed: list[DeliveryRecord] = []
             if admission.allowed:
                 claimed = uow.deliveries.claim(system, admission.allowed, now, now + self.lease)
             after = spend(admission.state, policy, len(claimed))
-            if after != state:
+            # A refill alone is not saved: it follows from the stored tokens and their time.
+            if claimed or after.breaker != state.breaker:
                 uow.systems.save(after)
             if admission.probe and claimed:
                 probe = f"circuit to {system} half-open: this delivery is the probe"
                 self._system_line(uow, claimed[0], probe, now)
         if admission.allowed == 0:
-            wait = None if admission.wait is None else admission.wait.total_seconds()
-            return [], DeliveryRound(attempted=0, messages=0, blocked=True, blocked_for=wait)
-        return claimed, DeliveryRound(attempted=0, messages=0)
+            ready_at = None if admission.wait is None else now + admission.wait
+            return [], DeliveryRound(attempted=0, messages=0, blocked=True, ready_at=ready_at)
+        next_token = until_token(after, policy)
+        ready_at = None if next_token is None else now + next_token
+        send_at = tuple(
+            now + offset for offset in send_offsets(admission.state, policy, len(claimed))
+        )
+        return claimed, DeliveryRound(attempted=0, messages=0, ready_at=ready_at, send_at=send_at)
 
     @staticmethod
     def _system_line(uow: UnitOfWork, record: DeliveryRecord, summary: str, now: datetime) -> None:
@@ -232,7 +278,10 @@ class DeliveryRunner:
                     retry = policy.retry
                     wait = retry.backoff(record.attempts, self.rng)
                     if outcome.retry_after is not None:
-                        wait = max(wait, timedelta(seconds=outcome.retry_after))
+                        asked = timedelta(seconds=outcome.retry_after)
+                        # Throttled, the system said exactly when to come back; otherwise its
+                        # Retry-After is a floor under our own backoff.
+                        wait = asked if outcome.signal == "throttled" else max(wait, asked)
                     out_of_time = now + wait > record.created_at + retry.deadline
                     if (
                         outcome.retryable

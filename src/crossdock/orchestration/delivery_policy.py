@@ -39,6 +39,13 @@ class DeliveryPolicy(Value):
     concurrency: int = Field(16, ge=1)
     """Requests in flight to the system at once, across every worker."""
     rate_limit_per_s: float = Field(0, ge=0)
-    """Requests per second the system accepts (its published limit); 0 is no limit."""
+    """Deliveries per second sent to the system; 0 is no limit.
+
+    It counts deliveries, not HTTP requests: a connector that looks a document up before creating
+    it (the legacy ERP's) makes two requests for a create, so declare half the system's published
+    limit for such a system, and keep a little under a hard limit (see ``rate_limit_burst``)."""
     rate_limit_burst: int = Field(1, ge=1)
-    """Requests that may go at once after a quiet spell, within the rate limit."""
+    """Deliveries that may go back to back after a quiet spell, within the rate.
+
+    Set it below the system's own burst: a request leaves a few milliseconds after its claim, so
+    two can arrive closer together than the rate alone allows."""

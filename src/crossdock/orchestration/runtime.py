@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from crossdock.orchestration.deliveries import DeliveryRunner
 from crossdock.orchestration.outbox import OutboxRelay
 from crossdock.orchestration.steps import StepProcessor
+from crossdock.orchestration.store import DeliveryRecord
 from crossdock.orchestration.timers import TimerPoller
 from crossdock.orchestration.wakeups import Wakeups
 
@@ -54,6 +57,8 @@ class Runtime:
         self.systems = list(systems)
         self.settings = settings or RuntimeSettings()
         self._tasks: list[asyncio.Task[None]] = []
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._sending: dict[str, int] = {}
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -70,12 +75,14 @@ class Runtime:
     async def stop(self) -> None:
         """Stop every loop; work in flight is left to its lease (nothing is lost)."""
         self._stopping.set()
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._in_flight]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        self._in_flight.clear()
 
     async def _step_loop(self) -> None:
         while not self._stopping.is_set():
@@ -93,25 +100,68 @@ class Runtime:
                 await self.wakeups.wait("inbox", self.settings.idle_wait_s)
 
     async def _delivery_loop(self, system: str) -> None:
+        # Pipelined: a claim's requests are sent and recorded in a task of their own while the
+        # loop goes on to the next claim, so a rate-limited system gets its next request when its
+        # next token is there, not after the previous request's round trip and two transactions.
+        # The gate bounds what is in flight (the system's concurrency, across every worker).
         topic = f"delivery:{system}"
         while not self._stopping.is_set():
             try:
-                round_ = await self.deliveries.run_once(system)
+                claimed, round_ = await self.deliveries.claim(system)
             except Exception:
-                log.exception("delivery round for %s failed", system)
+                log.exception("delivery claim for %s failed", system)
                 await asyncio.sleep(self.settings.error_wait_s)
                 continue
-            if round_.messages:
-                self.wakeups.notify("inbox")
+            if claimed:
+                self._spawn(
+                    self._send(system, topic, claimed, round_.send_at), name=f"{topic}:send"
+                )
+                if round_.ready_at is not None:  # rate-limited: the next token
+                    await self._wait_until(topic, round_.ready_at)
+                continue
             if round_.blocked:
                 # The gate let nothing through: wait until it may (a token, the end of a
-                # Retry-After, the next probe), or for a wake-up (resume, a probe's result).
-                limit = self.settings.idle_wait_s
-                wait = limit if round_.blocked_for is None else max(round_.blocked_for, 0.005)
-                await self.wakeups.wait(topic, min(wait, limit))
-            elif round_.attempted == 0:
+                # Retry-After, the next probe), or for a wake-up (a resume, a send that ended).
+                await self._wait_until(topic, round_.ready_at)
+            elif self._sending.get(system):
+                # What is due waits behind requests on the wire; their end wakes this loop.
+                await self.wakeups.wait(topic, self.settings.idle_wait_s)
+            else:
                 wait = await self.deliveries.store.run(self._seconds_until_due, system)
                 await self.wakeups.wait(topic, min(wait, self.settings.idle_wait_s))
+
+    async def _send(
+        self,
+        system: str,
+        topic: str,
+        claimed: list[DeliveryRecord],
+        send_at: tuple[datetime, ...],
+    ) -> None:
+        self._sending[system] = self._sending.get(system, 0) + 1
+        try:
+            messages = await self.deliveries.send(system, claimed, send_at)
+        except Exception:  # the deliveries stay leased and are claimed again when it runs out
+            log.exception("delivery round for %s failed", system)
+            return
+        finally:
+            self._sending[system] -= 1
+        if messages:
+            self.wakeups.notify("inbox")
+        self.wakeups.notify(topic)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], *, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _wait_until(self, topic: str, ready_at: datetime | None) -> None:
+        limit = self.settings.idle_wait_s
+        if ready_at is None:
+            await self.wakeups.wait(topic, limit)
+            return
+        seconds = (ready_at - self.deliveries.clock.now()).total_seconds()
+        if seconds > 0:
+            await self.wakeups.wait(topic, min(seconds, limit))
 
     def _seconds_until_due(self, system: str) -> float:
         with self.deliveries.store.unit_of_work(write=False) as uow:

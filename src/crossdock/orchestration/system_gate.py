@@ -63,9 +63,17 @@ def _refill(state: SystemState, policy: DeliveryPolicy, now: datetime) -> System
 
 
 def admit(
-    state: SystemState, policy: DeliveryPolicy, now: datetime, *, in_flight: int, wanted: int
+    state: SystemState,
+    policy: DeliveryPolicy,
+    now: datetime,
+    *,
+    in_flight: int,
+    wanted: int,
+    lookahead: timedelta = timedelta(0),
 ) -> Admission:
-    """How many of ``wanted`` due deliveries may be sent now."""
+    """How many of ``wanted`` due deliveries may be sent now — or, under a rate limit, within
+    ``lookahead``: the tokens of the next moments are reserved, and :func:`send_offsets` says when
+    each of those deliveries may leave, so one claim can pace several requests."""
     if state.paused:
         return Admission(0, state)
     if state.throttled_until is not None and state.throttled_until > now:
@@ -85,21 +93,44 @@ def admit(
     allowed = min(wanted, room)
     wait: timedelta | None = None
     if policy.rate_limit_per_s > 0:
-        tokens = math.floor(state.tokens + 1e-9)
+        ahead = lookahead.total_seconds() * policy.rate_limit_per_s
+        tokens = math.floor(state.tokens + ahead + 1e-9) if state.tokens >= 1 - 1e-9 else 0
         if tokens < allowed:
             allowed = tokens
         if allowed == 0 and room > 0:
-            seconds = max(1.0 - state.tokens, 0.0) / policy.rate_limit_per_s
-            # Rounded up: after waiting this long, a token is there (never a wait of zero).
-            wait = timedelta(microseconds=max(math.ceil(seconds * 1_000_000), 1))
+            wait = until_token(state, policy)
     return Admission(allowed, state, wait=wait)
 
 
+def until_token(state: SystemState, policy: DeliveryPolicy) -> timedelta | None:
+    """How long until the rate limit's bucket holds a whole token (None: no rate limit).
+
+    Rounded up to the microsecond: after waiting this long a token is there, never a wait of zero
+    that would spin."""
+    if policy.rate_limit_per_s <= 0:
+        return None
+    seconds = max(1.0 - state.tokens, 0.0) / policy.rate_limit_per_s
+    return timedelta(microseconds=max(math.ceil(seconds * 1_000_000), 1))
+
+
 def spend(state: SystemState, policy: DeliveryPolicy, sent: int) -> SystemState:
-    """Take ``sent`` tokens from the rate limit's bucket."""
+    """Take ``sent`` tokens from the rate limit's bucket (below zero: tokens reserved ahead)."""
     if policy.rate_limit_per_s <= 0 or sent == 0:
         return state
-    return replace(state, tokens=max(state.tokens - sent, 0.0))
+    return replace(state, tokens=state.tokens - sent)
+
+
+def send_offsets(state: SystemState, policy: DeliveryPolicy, sent: int) -> list[timedelta]:
+    """When each of ``sent`` admitted deliveries may leave, from the moment of the claim: at once
+    for a token in the bucket, later for one reserved ahead (one per ``1 / rate`` seconds)."""
+    rate = policy.rate_limit_per_s
+    if rate <= 0:
+        return [timedelta(0)] * sent
+    offsets = []
+    for n in range(1, sent + 1):
+        seconds = max(n - state.tokens, 0.0) / rate
+        offsets.append(timedelta(microseconds=math.ceil(seconds * 1_000_000)))
+    return offsets
 
 
 def healthy(state: SystemState) -> bool:

@@ -72,6 +72,28 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     return max(seconds, 0.0)
 
 
+_PRECISE_WAITS = ("RateLimit-Reset", "X-RateLimit-Reset-After")
+"""Headers that say, in (fractional) seconds, when a rate limit lets us in again: the IETF
+``RateLimit-Reset`` (delta-seconds) and the widespread ``X-RateLimit-Reset-After``."""
+
+
+def wait_for_response(response: httpx.Response, *, now: datetime | None = None) -> float | None:
+    """Seconds the system asked us to wait: ``Retry-After``, or on a 429 a more precise
+    rate-limit header when it names a shorter wait (``Retry-After`` only counts whole seconds)."""
+    retry_after = retry_after_seconds(response.headers.get("Retry-After"), now=now)
+    if response.status_code != 429:
+        return retry_after
+    for name in _PRECISE_WAITS:
+        value = response.headers.get(name)
+        try:
+            precise = float(value) if value is not None else None
+        except ValueError:
+            continue
+        if precise is not None and precise >= 0 and (retry_after is None or precise < retry_after):
+            return precise
+    return retry_after
+
+
 def error_text(response: httpx.Response) -> str:
     """What the body says went wrong, naming the field when it does; else the start of the body."""
     try:
@@ -131,7 +153,7 @@ def error_for_response(
     what = f"{system} {request.method} {request.url.path} answered {response.status_code}"
     status = response.status_code
     if status in RETRYABLE_STATUSES or status >= 500:
-        retry_after = retry_after_seconds(response.headers.get("Retry-After"), now=now)
+        retry_after = wait_for_response(response, now=now)
         detail = error_text(response)
         message = f"{what}: {detail}" if detail else what
         code = f"http_{status}"
