@@ -68,6 +68,7 @@ class Estate(_Strict):
     locations: LocationSpec
     price_tolerance: Decimal = Decimal("0.01")
     booking_deadline_minutes: float = 30.0
+    short_ship_settle_minutes: float = Field(10.0, ge=0)
 
     @model_validator(mode="after")
     def _check_references(self) -> Estate:
@@ -102,6 +103,7 @@ class Estate(_Strict):
             region_locations=dict(self.locations.regions),
             default_location=self.locations.default,
             booking_deadline=timedelta(minutes=self.booking_deadline_minutes),
+            short_ship_settle=timedelta(minutes=self.short_ship_settle_minutes),
             price_tolerance=self.price_tolerance,
         )
 
@@ -164,6 +166,8 @@ def sandbox_estate(host: str = "127.0.0.1", base_port: int = 8101) -> Estate:
                 ],
             },
             "locations": {"default": "WH-EAST", "regions": {"EAST": "WH-EAST", "WEST": "WH-WEST"}},
+            # The sandbox warehouse reports a shipment within seconds, even out of order.
+            "short_ship_settle_minutes": 0.1,
         },
         source="sandbox estate",
     )

@@ -56,9 +56,11 @@ from crossdock.orchestration.order_to_cash_shipments import (
     record_acknowledgement,
     record_invoice_posted,
     record_milestone,
+    settle_short,
 )
 from crossdock.orchestration.order_to_cash_steps import (
     BOOKING_TIMER,
+    SETTLE_TIMER,
     Step,
     describe_duration,
     order_problems,
@@ -354,7 +356,13 @@ class OrderToCash:
 
     def _deadline(self, step: Step, timer: str) -> None:
         route = step.state.route
-        if timer != BOOKING_TIMER:
+        if timer == SETTLE_TIMER:
+            if step.state.settling_until is None:
+                step.note(f"stale {timer} timer ignored: no short shipment is settling")
+            else:
+                step.note("no further shipment was reported")
+                settle_short(step)
+        elif timer != BOOKING_TIMER:
             step.note(f"ignored unknown timer {timer}")
         elif step.state.status is not S.ROUTED or route is None:
             step.note(f"stale {timer} timer ignored: the order is {step.where}")

@@ -7,13 +7,25 @@ a :class:`~crossdock.orchestration.order_to_cash_steps.Step` of one decision and
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from crossdock.core.fulfilment import Milestone, ShipmentMilestone
 from crossdock.core.invoice import Invoice, invoice_gate
 from crossdock.core.order import OrderStatus
-from crossdock.orchestration.messages import ConsumeStock, PostInvoice, ReleaseStock
-from crossdock.orchestration.order_to_cash_steps import Step, invoice_for
+from crossdock.orchestration.messages import (
+    CancelTimer,
+    ConsumeStock,
+    PostInvoice,
+    ReleaseStock,
+    ScheduleTimer,
+)
+from crossdock.orchestration.order_to_cash_steps import (
+    SETTLE_TIMER,
+    Step,
+    describe_duration,
+    invoice_for,
+)
 from crossdock.orchestration.workflow import OrderState, ShipmentRecord
 
 S = OrderStatus
@@ -85,9 +97,24 @@ def _ship(step: Step, record: ShipmentRecord, milestone: ShipmentMilestone) -> N
         f"shipment {record.shipment_id} shipped {units} units via "
         f"{milestone.carrier or 'an unnamed carrier'}; order {target}"
     )
-    if milestone.final and not complete:
-        step.command(ReleaseStock(order_id=order.order_id))
-        step.note("the final shipment was short: the remainder is released")
+    if complete and step.state.settling_until is not None:
+        step.update(settling_until=None)
+        step.command(CancelTimer(order_id=order.order_id, name=SETTLE_TIMER))
+        step.note("the shipment reported out of order completes the order")
+    elif milestone.final and not complete:
+        settle = step.policy.short_ship_settle
+        if settle > timedelta(0):
+            # Warehouses report shipments out of order: an earlier shipment's ``shipped`` may
+            # still be on its way. Closing short now would leave it uninvoiced.
+            until = step.now + settle
+            step.update(settling_until=until)
+            step.command(ScheduleTimer(order_id=order.order_id, name=SETTLE_TIMER, due_at=until))
+            step.note(
+                f"the final shipment leaves lines short: waiting {describe_duration(settle)} "
+                "for shipments reported out of order before closing short"
+            )
+        else:
+            settle_short(step)
     detail = {
         "shipment_id": record.shipment_id,
         "carrier": milestone.carrier,
@@ -187,12 +214,22 @@ def record_acknowledgement(step: Step, system: str, status: str) -> None:
     close_if_done(step)
 
 
+def settle_short(step: Step) -> None:
+    """No more shipments came: the order shipped short; the rest of its stock is released."""
+    step.update(settling_until=None)
+    step.command(ReleaseStock(order_id=step.order.order_id))
+    step.note("the final shipment was short: the remainder is released")
+    close_if_done(step)
+
+
 def close_if_done(step: Step) -> None:
     """Shipped and every shipment invoiced → invoiced; acknowledged by every status system → closed.
 
     Does nothing while the order is on hold: leaving the hold calls it again.
     """
     state = step.state
+    if state.settling_until is not None:
+        return
     if state.status is S.SHIPPED and not state.pending_invoices:
         billable = [s for s in state.shipments if sum(q for _, q in s.lines) > 0]
         if all(s.invoice_number for s in billable):

@@ -32,6 +32,8 @@ S = OrderStatus
 
 BOOKING_TIMER = "booking"
 """The timer that holds a routed order its ERP has not booked in time."""
+SETTLE_TIMER = "short_ship_settle"
+"""The timer that ends the wait for shipments reported out of order after a short final one."""
 
 
 @dataclass

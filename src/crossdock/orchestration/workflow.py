@@ -50,6 +50,8 @@ class OrderState(Value):
     fulfilment_id: str = ""
     shipments: tuple[ShipmentRecord, ...] = ()
     final_shipment_seen: bool = False
+    settling_until: datetime | None = None
+    """Set while a short final shipment waits for shipments reported out of order."""
     pending_invoices: tuple[Invoice, ...] = ()
     """Invoices the gate held back; issued when an operator releases the hold."""
     notified: tuple[str, ...] = ()
@@ -94,6 +96,9 @@ class WorkflowPolicy(Value):
     default_location: str
     booking_deadline: timedelta = timedelta(minutes=30)
     """An order not booked in its ERP this long after routing goes on hold."""
+    short_ship_settle: timedelta = timedelta(minutes=10)
+    """After a final shipment that leaves lines short, how long to wait for shipments the
+    warehouse reported out of order before the order is taken as shipped short and closed."""
     price_tolerance: Decimal = Decimal("0.01")
     """Largest accepted difference per unit between the order price and the master price."""
 
