@@ -84,11 +84,25 @@ class Hub:
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def sync_reference_data(self) -> None:
-        """Pull master data and stock positions from their systems once."""
-        if self.master_data is not None:
+        """Pull master data and stock positions from their systems once.
+
+        A system that is paused, throttled or behind an open circuit is not read either: the
+        sync waits for its next turn rather than going around the system's gate.
+        """
+        if self.master_data is not None and await self._may_read(self.master_data.source):
             await self.master_data.run_once()
-        if self.inventory is not None:
+        if self.inventory is not None and await self._may_read(self.inventory.source):
             await self.inventory.run_once()
+
+    async def _may_read(self, source: object) -> bool:
+        system = str(getattr(source, "system", ""))
+        if system not in self.systems.policies:
+            return True
+        status = await self.systems.run(self.systems.get, system)
+        if status.paused or status.breaker == "open" or status.throttled_until is not None:
+            log.info("reference data from %s not read: %s", system, status.last_change or "held")
+            return False
+        return True
 
     @property
     def wakeups(self) -> Wakeups:

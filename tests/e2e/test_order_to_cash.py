@@ -43,3 +43,18 @@ async def test_timeline_spans_storefront_erp_wms_and_invoice(tmp_path: Path) -> 
             routed = [e for e in entries if e.kind == "decision" and e.rule]
             assert routed
             assert routed[0].rule == row.state.route.rule
+
+
+async def test_reference_data_is_not_read_from_a_paused_system(tmp_path: Path) -> None:
+    async with in_process_rig(faults="none", data_dir=tmp_path) as rig:
+        erp = rig.sandbox.legacy_erp.injector.stats
+        hub = rig.hub
+        await hub.systems.run(hub.systems.pause, "legacy_erp", by="test", reason="upgrade")
+        before = erp.snapshot()["requests"]
+
+        await hub.sync_reference_data()
+        assert erp.snapshot()["requests"] == before, "a paused system's data was read"
+
+        await hub.systems.run(hub.systems.resume, "legacy_erp", by="test")
+        await hub.sync_reference_data()
+        assert erp.snapshot()["requests"] > before
