@@ -100,6 +100,9 @@ class DeliveryRunner:
         self.concurrency = concurrency
         self.lease = lease
         self.lookahead = lookahead
+        self._throttled: dict[str, datetime] = {}
+        """A 429's wait per system, known here the moment it arrives: the store learns it only
+        when the round is recorded, and requests of this worker must not go before then."""
         self.rng = rng or random.Random()
 
     def policy_for(self, system: str) -> DeliveryPolicy:
@@ -144,13 +147,27 @@ class DeliveryRunner:
             wait = (at - self.clock.now()).total_seconds()
             if wait > 0:
                 await asyncio.sleep(wait)
-        return await self._attempt(gateway, record)
+        until = self._throttled.get(record.system)
+        if until is not None and (wait := (until - self.clock.now()).total_seconds()) > 0:
+            # A sibling request was just told to wait: this one waits too (the system's
+            # Retry-After is for every request to it, not only the refused one).
+            await asyncio.sleep(wait)
+        outcome = await self._attempt(gateway, record)
+        if outcome.signal == "throttled":
+            pause = timedelta(seconds=outcome.retry_after or 1.0)
+            until = self.clock.now() + pause
+            known = self._throttled.get(record.system)
+            self._throttled[record.system] = until if known is None else max(known, until)
+        return outcome
 
     def _claim(
         self, system: str, lookahead: timedelta = timedelta(0)
     ) -> tuple[list[DeliveryRecord], DeliveryRound]:
         now = self.clock.now()
         policy = self.policy_for(system)
+        throttled = self._throttled.get(system)
+        if throttled is not None and throttled > now:
+            return [], DeliveryRound(attempted=0, messages=0, blocked=True, ready_at=throttled)
         with self.store.unit_of_work() as uow:
             state = uow.systems.get(system, for_update=True)
             admission = admit(
