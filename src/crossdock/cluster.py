@@ -1,8 +1,12 @@
 """A local cluster of real processes: the sandbox estate, API processes and worker processes.
 
-What the crash tests and the scale-out benchmark run: each part is started with the CLI as a
-separate OS process talking real HTTP (and, in scale-out mode, real PostgreSQL and NATS), so
-``kill -9`` of one of them is exactly what it is in production.
+What the crash tests, the fault-injection suite and the scale-out benchmark run: each part is
+started with the CLI as a separate OS process talking real HTTP (and, in scale-out mode, real
+PostgreSQL and NATS), so ``kill -9`` of one of them is exactly what it is in production.
+
+Two nouns live here: :class:`LocalCluster` starts, kills and reads the processes (the hub through
+its API and its store), and :class:`SandboxControls` works the sandbox's ``/_sandbox/*`` doors
+(faults, outages, traffic stats, ledgers) that tests drive the estate with.
 """
 
 from __future__ import annotations
@@ -14,8 +18,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,7 +30,10 @@ import httpx
 import yaml
 
 from crossdock.estate import sandbox_estate
+from crossdock.integration.store.sql import SqlStore, SqlUnitOfWork
 from crossdock.integration.transport.subjects import Subjects
+from crossdock.orchestration.clock import SystemClock
+from crossdock.orchestration.store_ops import SystemState
 
 T = TypeVar("T")
 CLI = [sys.executable, "-m", "crossdock.cli"]
@@ -71,7 +81,13 @@ def wait_for(check: Callable[[], T | None], *, timeout_s: float, what: str) -> T
 
 
 class LocalCluster:
-    """Starts, kills and restarts hub processes and the sandbox as separate OS processes."""
+    """Starts, kills and restarts hub processes and the sandbox as separate OS processes.
+
+    ``delivery`` sets systems' ``delivery:`` blocks in the estate file the hub reads (retries,
+    breaker, concurrency, rate limit), e.g. ``{"legacy_erp": {"rate_limit_per_s": 5}}``;
+    ``base_urls`` sends the hub's requests for some systems elsewhere (a recording proxy in front
+    of the sandbox's system, say) while :meth:`url` keeps naming the sandbox's own address.
+    """
 
     def __init__(
         self,
@@ -81,6 +97,8 @@ class LocalCluster:
         broker_url: str = "embedded",
         tenant: str = "default",
         extra_env: Mapping[str, str] | None = None,
+        delivery: Mapping[str, Mapping[str, Any]] | None = None,
+        base_urls: Mapping[str, str] | None = None,
     ) -> None:
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
@@ -94,9 +112,13 @@ class LocalCluster:
         self.store_url = store_url or f"sqlite:///{workdir / 'hub.db'}"
         self.broker_url = broker_url
         self.tenant = tenant
-        estate = sandbox_estate(base_port=self.base_port).model_dump(mode="json")
         self.estate_file = workdir / "crossdock.yaml"
-        self.estate_file.write_text(yaml.safe_dump(estate))
+        self.delivery: dict[str, dict[str, Any]] = {
+            system: dict(policy) for system, policy in (delivery or {}).items()
+        }
+        self.base_urls = dict(base_urls or {})
+        self.write_estate()
+        self.controls = SandboxControls(self.url)
         self.env = {
             **os.environ,
             "CROSSDOCK_STORE__URL": self.store_url,
@@ -109,6 +131,19 @@ class LocalCluster:
             "CROSSDOCK_WORKER__IDLE_WAIT_S": "0.2",
             **(extra_env or {}),
         }
+
+    def write_estate(self) -> None:
+        """Write the sandbox estate, with this cluster's delivery policies and base URLs, to the
+        estate file (a hub started afterwards reads it)."""
+        estate = sandbox_estate(base_port=self.base_port).model_dump(mode="json")
+        for system, base_url in self.base_urls.items():
+            estate["systems"][system]["base_url"] = base_url
+        for system, policy in self.delivery.items():
+            estate["systems"][system]["delivery"] = {
+                **estate["systems"][system].get("delivery", {}),
+                **policy,
+            }
+        self.estate_file.write_text(yaml.safe_dump(estate))
 
     # ------------------------------------------------------------------ addresses
 
@@ -166,6 +201,14 @@ class LocalCluster:
         assert self.hub is not None
         _kill(self.hub)
 
+    def restart_hub(self) -> float:
+        """``kill -9`` the hub if it runs, start it again; seconds until it answered healthy."""
+        if self.hub is not None and self.hub.poll() is None:
+            _kill(self.hub)
+        started = time.monotonic()
+        self.start_hub()
+        return time.monotonic() - started
+
     def start_api(self) -> int:
         """One more ``crossdock api`` process; returns its port."""
         port = self.hub_port if not self.api_ports else free_port_block(1)
@@ -222,20 +265,139 @@ class LocalCluster:
         )
         response.raise_for_status()
 
-    def hub_statuses(self) -> dict[str, int]:
-        """Orders per status, read through the hub's API."""
-        counts: dict[str, int] = {}
+    def place_orders_in_background(self, count: int, *, concurrency: int = 8) -> Future[None]:
+        """:meth:`place_orders` on a thread of its own; the future ends when all were placed
+        (each webhook answered or given up on by the storefront) and carries any error."""
+        placed: Future[None] = Future()
+
+        def place() -> None:
+            try:
+                self.place_orders(count, concurrency=concurrency)
+            except BaseException as exc:  # handed to whoever waits on the future
+                placed.set_exception(exc)
+            else:
+                placed.set_result(None)
+
+        threading.Thread(target=place, name="storefront", daemon=True).start()
+        return placed
+
+    def hub_orders(self) -> list[dict[str, Any]]:
+        """Every order, as the hub's API lists it (``order_id``, ``status`` …)."""
+        orders: list[dict[str, Any]] = []
         after: str | None = None
         while True:
             params: dict[str, Any] = {"limit": 500}
             if after:
                 params["after"] = after
             page = httpx.get(f"{self.url('hub')}/api/v1/orders", params=params, timeout=30).json()
-            for item in page["items"]:
-                counts[item["status"]] = counts.get(item["status"], 0) + 1
+            orders.extend(page["items"])
             after = page.get("next")
             if not after:
-                return counts
+                return orders
+
+    def hub_statuses(self) -> dict[str, int]:
+        """Orders per status, read through the hub's API."""
+        return dict(Counter(str(order["status"]) for order in self.hub_orders()))
+
+    def hub_get(self, path: str, **params: Any) -> Any:
+        """``GET`` a hub API path (``/api/v1/…``); the JSON answer, or an error for non-2xx."""
+        response = httpx.get(f"{self.url('hub')}{path}", params=params, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def hub_post(self, path: str, body: Any) -> Any:
+        """``POST`` JSON to a hub API path; the JSON answer, or an error for non-2xx."""
+        response = httpx.post(f"{self.url('hub')}{path}", json=body, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def systems(self) -> dict[str, dict[str, Any]]:
+        """``GET /api/v1/systems`` by system name: breaker, pause, backlog, exceptions."""
+        listed = self.hub_get("/api/v1/systems")
+        items = listed["items"] if isinstance(listed, dict) else listed
+        return {str(item["system"]): item for item in items}
+
+    def timeline(self, order_id: str) -> list[dict[str, Any]]:
+        """An order's timeline through the hub's API, oldest first."""
+        entries = self.hub_get(f"/api/v1/orders/{order_id}/timeline")
+        return list(entries["entries"] if isinstance(entries, dict) else entries)
+
+    # ------------------------------------------------------------------ the hub's store
+
+    def read_store(self, read: Callable[[SqlUnitOfWork], T]) -> T:
+        """Run ``read`` on a read-only unit of work of the hub's store, from this process."""
+        store = SqlStore(self.store_url)
+        try:
+            with store.unit_of_work(write=False) as uow:
+                return read(uow)
+        finally:
+            store.close()
+
+    def deliveries(self, system: str) -> dict[str, int]:
+        """A system's deliveries per status (``pending``, ``in_flight``, ``done``, ``failed``)."""
+        return self.read_store(lambda uow: uow.deliveries.counts().get(system, {}))
+
+    def backlog(self, system: str) -> int:
+        """Deliveries to a system that have not gone through yet (pending and in flight)."""
+        counts = self.deliveries(system)
+        return counts.get("pending", 0) + counts.get("in_flight", 0)
+
+    def in_flight(self, system: str) -> int:
+        """Deliveries to a system being sent right now (leased to a worker)."""
+        now = SystemClock().now()
+        return self.read_store(lambda uow: uow.deliveries.in_flight(system, now))
+
+    def gate(self, system: str) -> SystemState:
+        """A system's shared gate state as the workers see it: breaker, throttle, pause."""
+        return self.read_store(lambda uow: uow.systems.get(system))
+
+
+class SandboxControls:
+    """The sandbox's own doors (``/_sandbox/*``): faults, outages, traffic stats and ledgers.
+
+    Nothing here reaches a system's business API, so nothing here counts in its stats.
+    """
+
+    def __init__(self, url: Callable[[str], str]) -> None:
+        self._url = url
+
+    def _call(self, method: str, system: str, path: str, body: Any = None) -> Any:
+        response = httpx.request(
+            method, f"{self._url(system)}/_sandbox/{path}", json=body, timeout=60
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def set_faults(self, system: str, **faults: Any) -> dict[str, Any]:
+        """Change some of a system's faults (the rest keep their value); its faults after."""
+        result: dict[str, Any] = self._call("PUT", system, "faults", faults)
+        return result
+
+    def start_outage(self, system: str, duration_s: float) -> str:
+        """503 to every business request from now for ``duration_s``; the instant it ends."""
+        return str(
+            self._call("POST", system, "outage", {"duration_s": duration_s})["unavailable_until"]
+        )
+
+    def end_outage(self, system: str) -> None:
+        """End an outage on demand early."""
+        self._call("DELETE", system, "outage")
+
+    def stats(self, system: str) -> dict[str, Any]:
+        """Business requests since start or the last reset: requests, admitted, rate_limited,
+        unavailable, max_admitted_per_window, window_s."""
+        result: dict[str, Any] = self._call("GET", system, "stats")
+        return result
+
+    def reset_stats(self, system: str) -> dict[str, Any]:
+        """Zero a system's traffic counters (its rate limit's bucket is untouched)."""
+        result: dict[str, Any] = self._call("POST", system, "stats/reset")
+        return result
+
+    def ledger(self, system: str) -> list[dict[str, Any]]:
+        """Every document a system received or created."""
+        documents: list[dict[str, Any]] = self._call("GET", system, "ledger")["documents"]
+        return documents
 
 
 async def _delete_stream(url: str, stream: str) -> None:
