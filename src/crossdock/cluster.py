@@ -127,7 +127,11 @@ class LocalCluster:
             "CROSSDOCK_ESTATE_FILE": str(self.estate_file),
             "CROSSDOCK_WEBHOOKS__SHOPIFY_SECRETS": f'["{SHOPIFY_SECRET}"]',
             "CROSSDOCK_WEBHOOKS__WMS_SECRET": WMS_SECRET,
-            "CROSSDOCK_WORKER__DELIVERY_LEASE_S": "2",
+            # Longer than a system's timeout_s (10 s): a lease that runs out while its attempt
+            # is still on the wire lets another worker start the same create, and a system
+            # without idempotency keys (the legacy ERP) then gets it twice. A 2 s lease did
+            # exactly that on a loaded two-core machine.
+            "CROSSDOCK_WORKER__DELIVERY_LEASE_S": "15",
             "CROSSDOCK_WORKER__IDLE_WAIT_S": "0.2",
             **(extra_env or {}),
         }
