@@ -120,13 +120,14 @@ class Tap:
         with self._lock:
             self.exchanges.append(exchange)
 
-    def early_requests(self, *, same_round_s: float = 0.25, tolerance_s: float = 0.02) -> list[str]:
+    def early_requests(self, *, reaction_s: float = 0.5, tolerance_s: float = 0.02) -> list[str]:
         """Requests that arrived while a wait the system had asked for (in a 429) was running.
 
-        Requests arriving within ``same_round_s`` of a refusal's answer may have left before the
-        hub read it (a busy event loop on two cores, and this tap's own thread, each add tens of
-        milliseconds), and are not counted; a hub that ignored the wait would go on sending after
-        that, and be caught.
+        The hub cannot hold back what it sends before it has read the refusal: its round's other
+        requests, and on a loaded two-core machine whatever it sent in the time its event loop
+        took to get to the answer (0.25-0.37 s seen). Requests arriving within ``reaction_s`` of
+        the refusal's answer are therefore not counted; a hub that ignored the wait would go on
+        sending after that, round after round, and be caught.
         """
         with self._lock:
             exchanges = list(self.exchanges)
@@ -134,7 +135,7 @@ class Tap:
         for refused in exchanges:
             if refused.status != 429 or refused.asked_wait_s is None:
                 continue
-            start = refused.answered + same_round_s
+            start = refused.answered + reaction_s
             until = refused.answered + refused.asked_wait_s - tolerance_s
             early = [q for q in exchanges if start < q.arrived < until]
             if early:
