@@ -258,3 +258,23 @@ async def test_a_429_holds_every_delivery_to_the_system_for_its_retry_after(
     )
     assert [hub.status("O-1"), hub.status("O-2")] == [S.RELEASED, S.RELEASED]
     hub.close()
+
+
+async def test_429s_spend_no_attempts_so_a_throttled_delivery_never_runs_out(
+    database_url: str,
+) -> None:
+    three_tries = DeliveryPolicy(retry=RetryPolicy(max_attempts=3, jitter=0.0))
+    hub = Hub(database_url, policies={ERP: three_tries})
+    throttled = RetryableError("legacy_erp answered 429", retry_after=1, code="http_429")
+    hub.gateways[ERP].fail(BOOK, throttled, times=5)
+    hub.submit("O-1")
+
+    for _ in range(6):
+        await hub.drain()
+        hub.clock.advance(timedelta(seconds=1))
+    await hub.drain()
+
+    assert hub.gateways[ERP].keys(BOOK) == ["O-1:create_sales_order"] * 6
+    assert hub.exceptions_of() == []
+    assert hub.status("O-1") is S.RELEASED
+    hub.close()

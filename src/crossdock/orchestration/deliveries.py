@@ -300,11 +300,12 @@ class DeliveryRunner:
                         # Retry-After is a floor under our own backoff.
                         wait = asked if outcome.signal == "throttled" else max(wait, asked)
                     out_of_time = now + wait > record.created_at + retry.deadline
-                    if (
-                        outcome.retryable
-                        and record.attempts < retry.max_attempts
-                        and not out_of_time
-                    ):
+                    # A 429 is the system asking us to wait, not a failure: it spends no attempt
+                    # of the retry policy (the deadline still bounds the delivery).
+                    attempts_left = (
+                        outcome.signal == "throttled" or record.attempts < retry.max_attempts
+                    )
+                    if outcome.retryable and attempts_left and not out_of_time:
                         uow.deliveries.retry_later(record.delivery_id, now + wait, outcome.error)
                         summary = (
                             f"{what} failed, retry in {wait.total_seconds():.1f}s: {outcome.error}"
