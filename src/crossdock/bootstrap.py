@@ -18,11 +18,12 @@ from typing import Any, Protocol
 import httpx
 from fastapi import FastAPI
 
+from crossdock.channels.edi.channel import EdiChannel, build_edi_channel
 from crossdock.channels.storefront.routes import storefront_router
 from crossdock.connectors.catalog import build_gateway
 from crossdock.connectors.wms.webhook import wms_router
 from crossdock.estate import Estate
-from crossdock.integration.api.app import create_app
+from crossdock.integration.api.app import API_PREFIX, create_app
 from crossdock.integration.store.migrate import require_current_schema, upgrade
 from crossdock.integration.store.sql import SqlStore
 from crossdock.integration.transport.embedded import EmbeddedBroker
@@ -80,6 +81,7 @@ class Hub:
     runtime: Runtime
     master_data: MasterDataSync | None
     inventory: InventorySync | None
+    edi: EdiChannel
     app: FastAPI
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -122,6 +124,7 @@ class Hub:
         except Exception as exc:  # the systems may come up later; the periodic sync retries
             log.warning("reference data sync failed at start: %s", exc)
         await self.runtime.start()
+        self.edi.start(self.wakeups)
         self._background.append(asyncio.create_task(self._sync_loop(), name="reference-sync"))
 
     async def _sync_loop(self) -> None:
@@ -140,6 +143,7 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._background.clear()
+        await self.edi.stop()
         await self.runtime.stop()
         for gateway in self.gateways.values():
             await gateway.aclose()
@@ -181,6 +185,22 @@ def build_hub(
         block: dict[str, Any] = {"base_url": spec.base_url, "timeout": spec.timeout_s}
         block.update(spec.settings)
         gateways[name] = build_gateway(spec.connector, name, block, (http or {}).get(name))
+    inventory_source = _first(estate.with_role("inventory"), gateways, InventorySource)
+    inventory = (
+        None if inventory_source is None else InventorySync(store, inventory_source, clock, wakeups)
+    )
+    edi = build_edi_channel(
+        store,
+        desk,
+        clock,
+        estate.edi.directory(),
+        api_prefix=API_PREFIX,
+        drop_scan_s=estate.edi.drop_scan_s,
+        ack_sweep_s=estate.edi.ack_sweep_s,
+        stock=None if inventory is None else inventory.apply,
+        http=(http or {}).get("edi"),
+    )
+    gateways.update(edi.gateways)
     workflow = OrderToCash(estate.workflow_policy())
     steps = StepProcessor(store, workflow, clock, batch_size=settings.worker.step_batch)
     deliveries = DeliveryRunner(
@@ -201,7 +221,6 @@ def build_hub(
         settings=RuntimeSettings(idle_wait_s=settings.worker.idle_wait_s),
     )
     master_source = _first(estate.with_role("master_data"), gateways, MasterDataSource)
-    inventory_source = _first(estate.with_role("inventory"), gateways, InventorySource)
     hub_ref: list[Hub] = []
 
     @contextlib.asynccontextmanager
@@ -220,6 +239,7 @@ def build_hub(
         routers=[
             storefront_router(desk, secrets=shopify_secrets, system="storefront"),
             wms_router(desk, system=estate.with_role("fulfilment")[0], secret=wms_secret),
+            *edi.routers,
         ],
         lifespan=lifespan if manage_runtime_in_app else None,
     )
@@ -237,9 +257,8 @@ def build_hub(
         deliveries=deliveries,
         runtime=runtime,
         master_data=None if master_source is None else MasterDataSync(store, master_source),
-        inventory=None
-        if inventory_source is None
-        else InventorySync(store, inventory_source, clock, wakeups),
+        inventory=inventory,
+        edi=edi,
         app=app,
     )
     hub_ref.append(hub)

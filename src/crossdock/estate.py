@@ -19,6 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from crossdock.channels.edi.partner import PartnerDirectory, PartnerProfile
 from crossdock.core.errors import ConfigurationError
 from crossdock.core.invoice import GatePolicy
 from crossdock.core.routing import RoutingRule, RoutingTable
@@ -60,12 +61,28 @@ class LocationSpec(_Strict):
     regions: dict[str, str] = Field(default_factory=dict)
 
 
+class EdiSpec(_Strict):
+    """EDI trading partners and how often their files are looked for."""
+
+    partners: dict[str, PartnerProfile] = Field(default_factory=dict)
+    """Each partner by name: the name is its channel on orders and its delivery queue."""
+    drop_scan_s: float = Field(2.0, gt=0)
+    """Seconds between scans of the partners' drop directories."""
+    ack_sweep_s: float = Field(60.0, gt=0)
+    """Seconds between looks for our documents whose 997 is overdue."""
+
+    def directory(self) -> PartnerDirectory:
+        """The partners, each named after its key."""
+        return PartnerDirectory(dict(self.partners))
+
+
 class Estate(_Strict):
     """The whole estate file."""
 
     systems: dict[str, SystemSpec]
     routing: RoutingSpec
     locations: LocationSpec
+    edi: EdiSpec = Field(default_factory=EdiSpec)
     price_tolerance: Decimal = Decimal("0.01")
     booking_deadline_minutes: float = 30.0
     short_ship_settle_minutes: float = Field(10.0, ge=0)
@@ -79,6 +96,8 @@ class Estate(_Strict):
         for name in sorted(routed):
             if "finance" not in self.systems[name].roles:
                 raise ValueError(f"routing sends orders to {name!r}, which lacks the finance role")
+        for name in sorted(names & set(self.edi.partners)):
+            raise ValueError(f"{name!r} is both a system and an EDI partner: names must differ")
         required: tuple[Role, ...] = ("fulfilment", "master_data")
         for role in required:
             if not self.with_role(role):
@@ -90,8 +109,10 @@ class Estate(_Strict):
         return [name for name, spec in self.systems.items() if role in spec.roles]
 
     def delivery_policies(self) -> dict[str, DeliveryPolicy]:
-        """Each system's delivery policy, by name."""
-        return {name: spec.delivery for name, spec in self.systems.items()}
+        """Each system's (and each EDI partner's) delivery policy, by name."""
+        policies = {name: spec.delivery for name, spec in self.systems.items()}
+        policies.update({name: partner.delivery for name, partner in self.edi.partners.items()})
+        return policies
 
     def workflow_policy(self) -> WorkflowPolicy:
         """The order-to-cash policy this estate implies."""
@@ -100,6 +121,7 @@ class Estate(_Strict):
             gate=GatePolicy(price_tolerance=self.price_tolerance),
             fulfilment_system=self.with_role("fulfilment")[0],
             status_systems=tuple(self.with_role("status")),
+            channel_systems=tuple(self.edi.partners),
             region_locations=dict(self.locations.regions),
             default_location=self.locations.default,
             booking_deadline=timedelta(minutes=self.booking_deadline_minutes),

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crossdock.bootstrap import Hub, build_hub
-from crossdock.estate import sandbox_estate
+from crossdock.estate import Estate, sandbox_estate
 from crossdock.orchestration.clock import Clock
 from crossdock.orchestration.store import OrderQuery, OrderRow
 from crossdock.sandbox.estate import SandboxConfig, SandboxEstate
@@ -108,12 +108,14 @@ async def in_process_rig(
     sandbox_overrides: dict[str, Any] | None = None,
     worker: WorkerSettings | None = None,
     sandbox_in_memory: bool = False,
+    estate: Estate | None = None,
 ) -> AsyncIterator[Rig]:
     """Start a sandbox estate and an embedded hub wired to each other; stop both afterwards.
 
     ``data_dir`` holds the hub's SQLite file and the sandbox's (a temporary folder if None);
     ``sandbox_in_memory`` keeps the sandbox systems' databases in memory instead (benchmarks
-    measure the hub, not the stand-ins for other companies' systems).
+    measure the hub, not the stand-ins for other companies' systems). ``estate`` replaces the
+    sandbox estate (to add an EDI partner, say).
     """
     with contextlib.ExitStack() as stack:
         if data_dir is None:
@@ -144,7 +146,7 @@ async def in_process_rig(
             ),
             worker=worker or WorkerSettings(),
         )
-        hub = build_hub(settings, sandbox_estate(), clock=clock, http=clients.all())
+        hub = build_hub(settings, estate or sandbox_estate(), clock=clock, http=clients.all())
         late.app = hub.app
         await sandbox.start()
         await hub.start()

@@ -74,7 +74,9 @@ async def test_a_signed_milestone_is_accepted_and_reaches_the_order_timeline(
     assert [e["summary"] for e in inbound] == ["milestone_reported from wms"]
     milestone = inbound[0]["detail"]["body"]["milestone"]
     assert milestone["tracking_number"] == "1Z999AA10123456784"
-    assert milestone["cartons"] == [{"carton_id": "00012345600000000017", "weight_kg": "4.2"}]
+    assert milestone["cartons"] == [
+        {"carton_id": "00012345600000000017", "weight_kg": "4.2", "lines": []}
+    ]
 
 
 async def test_the_same_event_twice_is_accepted_once(

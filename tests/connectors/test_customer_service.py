@@ -53,7 +53,7 @@ async def test_a_status_update_carries_the_order_numbers_status_and_detail(
 
     assert result == StatusNotified(system="customer_service", status="booked")
     (post,) = service.sent("POST")
-    assert post.headers["Idempotency-Key"] == "ORD-9:notify_status:booked"
+    assert post.headers["Idempotency-Key"] == "ORD-9:notify_status:customer_service:booked"
     assert post.headers["Authorization"] == "Bearer s3cret"
     assert body(post) == {
         "order_id": "ORD-9",

@@ -69,6 +69,8 @@ class Carton(Value):
     carton_id: str
     """The carton's label id (an SSCC-18 for EDI customers)."""
     weight_kg: Decimal | None = None
+    lines: tuple[ShippedLine, ...] = ()
+    """What the carton holds, when the warehouse says (an 856's pack → item levels need it)."""
 
 
 class ShipmentMilestone(Value):

@@ -270,6 +270,10 @@ class ExceptionDesk:
         order = uow.orders.get(record.order_id)
         if order is None:
             return item("skip", f"order {record.order_id} does not exist", record.request)
+        if record.source == "partner":
+            # A rejected or unacknowledged document: what to send again is agreed with the
+            # partner (its 997 names what it refused), so there is nothing to replay blindly.
+            return item("skip", "reported by the partner: agree the fix, then resolve", {})
         if record.source == "step":
             if request is not None:
                 raise InvalidDocument(

@@ -307,10 +307,26 @@ class NotifyStatus(DeliveryCommand):
 
     @property
     def idempotency_key(self) -> str:
-        """One notification per status (and per shipment, when the detail names one)."""
+        """One notification per system and status (and per shipment, when the detail names one):
+        two systems told the same status are two deliveries."""
         shipment = self.detail.get("shipment_id", "")
         suffix = f":{shipment}" if shipment else ""
-        return f"{self.order_id}:notify_status:{self.status}{suffix}"
+        return f"{self.order_id}:notify_status:{self.system}:{self.status}{suffix}"
+
+
+class SendPartnerFile(DeliveryCommand):
+    """Send an archived file to a trading partner as it is (an acknowledgement we owe it)."""
+
+    kind: Literal["send_partner_file"] = "send_partner_file"
+    file_id: str
+    """The archived file (its bytes never change: a retry sends exactly what the first did)."""
+    description: str = ""
+    """What the file is, for people: ``997 for group 1 of interchange 000000905``."""
+
+    @property
+    def idempotency_key(self) -> str:
+        """One delivery per file."""
+        return f"{self.order_id}:send_partner_file:{self.file_id}"
 
 
 AnyDeliveryCommand = Annotated[
@@ -319,7 +335,8 @@ AnyDeliveryCommand = Annotated[
     | RequestFulfilment
     | CancelFulfilment
     | PostInvoice
-    | NotifyStatus,
+    | NotifyStatus
+    | SendPartnerFile,
     Field(discriminator="kind"),
 ]
 DELIVERY_COMMAND = TypeAdapter[AnyDeliveryCommand](AnyDeliveryCommand)

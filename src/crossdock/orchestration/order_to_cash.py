@@ -222,7 +222,9 @@ class OrderToCash:
         elif status is S.VALIDATED:
             step.advance(S.BACKORDERED)
             step.event("backordered", location=location)
-            step.notify("backordered")
+            step.notify(
+                "backordered", documents={"short": [line.model_dump(mode="json") for line in short]}
+            )
             step.note(f"backordered at {location}: {detail}")
         else:
             self._ignore(step, message)
@@ -420,7 +422,7 @@ class OrderToCash:
         elif resumed is S.BOOKED:
             self._request_fulfilment(step)
         elif resumed is S.INVOICED:
-            for system in self.policy.status_systems:
+            for system in self.policy.notified_systems(step.order):
                 if f"{system}:invoiced" not in step.state.notified:
                     step.command(
                         NotifyStatus(

@@ -120,7 +120,7 @@ def _ship(step: Step, record: ShipmentRecord, milestone: ShipmentMilestone) -> N
         "carrier": milestone.carrier,
         "tracking_number": milestone.tracking_number,
     }
-    step.notify("shipped", detail=detail)
+    step.notify("shipped", detail=detail, documents={"shipment": milestone.model_dump(mode="json")})
     step.event("shipment_confirmed", **detail)
     invoice = invoice_for(step.state, record) if moved else None
     if not gate.passed:
@@ -200,6 +200,14 @@ def record_invoice_posted(step: Step, system: str, invoice_id: str, number: str)
         return
     step.put_shipment(record.model_copy(update={"invoice_number": number}))
     step.note(f"invoice {invoice_id} posted by {system} as {number}")
+    invoice = invoice_for(step.state, record)
+    if invoice is not None:
+        step.notify(
+            "invoice_posted",
+            detail={"shipment_id": record.shipment_id, "invoice_number": number},
+            documents={"invoice": invoice.model_dump(mode="json")},
+            channel_only=True,
+        )
     close_if_done(step)
 
 
@@ -238,7 +246,7 @@ def close_if_done(step: Step) -> None:
             step.note("every shipment is invoiced")
             step.notify("invoiced")
     state = step.state
-    systems = step.policy.status_systems
+    systems = step.policy.notified_systems(step.order)
     if state.status is S.INVOICED and all(f"{s}:invoiced" in state.notified for s in systems):
         step.advance(S.CLOSED)
         step.update(closed_at=step.now)

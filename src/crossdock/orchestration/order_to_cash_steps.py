@@ -146,21 +146,35 @@ class Step:
         """Ask for commands, in order."""
         self.commands.extend(commands)
 
-    def notify(self, status: str, *, detail: dict[str, str] | None = None, skip: str = "") -> None:
-        """Tell every status system (but ``skip``) where the order stands."""
+    def notify(
+        self,
+        status: str,
+        *,
+        detail: dict[str, Any] | None = None,
+        skip: str = "",
+        documents: dict[str, Any] | None = None,
+        channel_only: bool = False,
+    ) -> None:
+        """Tell every status system and the order's channel system (but ``skip``) where the order
+        stands. ``documents`` is added to the detail for the channel system only: what it needs to
+        write its own document (the shipment's cartons for an 856, the invoice for an 810).
+        ``channel_only`` tells the channel system alone."""
         order = self.order
-        for system in self.policy.status_systems:
-            if system != skip:
-                self.command(
-                    NotifyStatus(
-                        system=system,
-                        order_id=order.order_id,
-                        channel_order_number=order.channel_order_number,
-                        customer_po=order.customer_po,
-                        status=status,
-                        detail=dict(detail or {}),
-                    )
+        channel = order.channel if order.channel in self.policy.channel_systems else ""
+        for system in self.policy.notified_systems(order):
+            if system == skip or (channel_only and system != channel):
+                continue
+            extra = documents if system == channel and documents else {}
+            self.command(
+                NotifyStatus(
+                    system=system,
+                    order_id=order.order_id,
+                    channel_order_number=order.channel_order_number,
+                    customer_po=order.customer_po,
+                    status=status,
+                    detail={**(detail or {}), **extra},
                 )
+            )
 
     def note(self, text: str) -> None:
         """Add a clause to the decision's one-line summary."""

@@ -19,6 +19,7 @@ from crossdock.core.catalog import Price, Product
 from crossdock.core.inventory import InventoryPosition, ReservationLine
 from crossdock.core.order import Order, OrderStatus
 from crossdock.core.party import Customer
+from crossdock.orchestration.partner_documents import PartnerDocumentRepository
 from crossdock.orchestration.store_ops import (
     BindingRepository,
     ExceptionRepository,
@@ -479,6 +480,11 @@ class UnitOfWork(Protocol):
     @property
     def systems(self) -> SystemStateRepository:
         """The shared system states of this transaction."""
+        ...
+
+    @property
+    def partner_documents(self) -> PartnerDocumentRepository:
+        """Archived partner files, control numbers and outbound documents of this transaction."""
         ...
 
 

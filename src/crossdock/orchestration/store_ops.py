@@ -36,7 +36,7 @@ class ExceptionRecord:
     """The target system; ``crossdock`` for a step that failed in the hub itself."""
     operation: str
     """The delivery's operation, or the kind of the message a step failed on."""
-    source: Literal["delivery", "step"]
+    source: Literal["delivery", "step", "partner"]
     delivery_id: str = ""
     message_id: int | None = None
     request: dict[str, Any] = field(default_factory=dict)

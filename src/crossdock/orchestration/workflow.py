@@ -91,6 +91,10 @@ class WorkflowPolicy(Value):
     """The system of execution that picks, packs and ships (the WMS)."""
     status_systems: tuple[str, ...] = ()
     """Systems of engagement told about every status change (customer service, channels)."""
+    channel_systems: tuple[str, ...] = ()
+    """Channels that are told about their own orders with the documents behind each status (EDI
+    partners: the 855, 856 and 810). An order whose ``channel`` is one of them notifies it as it
+    notifies the status systems, and closes only once it has acknowledged ``invoiced``."""
     region_locations: Mapping[str, str] = Field(default_factory=dict)
     """Default warehouse per region, used when an order names no fulfilment source."""
     default_location: str
@@ -101,6 +105,12 @@ class WorkflowPolicy(Value):
     warehouse reported out of order before the order is taken as shipped short and closed."""
     price_tolerance: Decimal = Decimal("0.01")
     """Largest accepted difference per unit between the order price and the master price."""
+
+    def notified_systems(self, order: Order) -> tuple[str, ...]:
+        """Every system told about this order's statuses: the status systems and its channel."""
+        if order.channel in self.channel_systems and order.channel not in self.status_systems:
+            return (*self.status_systems, order.channel)
+        return self.status_systems
 
     def location_for(self, order: Order) -> str:
         """The warehouse an order ships from."""

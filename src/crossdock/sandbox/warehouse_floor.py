@@ -131,10 +131,19 @@ class WarehouseFloor:
                 ),
             ).lastrowid
             assert ship_seq is not None
+            # Two lines to a carton; each carton says what it holds (an 856's pack level).
             cartons = [
                 {
                     "carton_id": sscc(ship_seq * 10 + c),
                     "weight_kg": f"{weights.uniform(0.5, 25):.2f}",
+                    "lines": [
+                        {
+                            "line_no": ln.line_no,
+                            "sku": ln.sku,
+                            "quantity": quantity(ln.quantity),
+                        }
+                        for ln in shipment_lines[2 * c : 2 * c + 2]
+                    ],
                 }
                 for c in range((len(shipment_lines) + 1) // 2)
             ]

@@ -44,6 +44,8 @@ class EventCarton(_Wire):
 
     carton_id: str = Field(min_length=1)
     weight_kg: Decimal | None = Field(default=None, ge=0)
+    lines: list[EventLine] = Field(default_factory=list)
+    """What the carton holds, when the warehouse says."""
 
 
 class WmsEvent(_Wire):
@@ -75,7 +77,14 @@ class WmsEvent(_Wire):
                 for line in self.lines
             ),
             cartons=tuple(
-                Carton(carton_id=carton.carton_id, weight_kg=carton.weight_kg)
+                Carton(
+                    carton_id=carton.carton_id,
+                    weight_kg=carton.weight_kg,
+                    lines=tuple(
+                        ShippedLine(line_no=line.line_no, sku=line.sku, quantity=line.quantity)
+                        for line in carton.lines
+                    ),
+                )
                 for carton in self.cartons
             ),
             carrier=self.carrier or "",

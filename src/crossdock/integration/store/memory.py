@@ -36,6 +36,7 @@ from crossdock.integration.store.memory_operations import (
     MemorySystemStateRepository,
 )
 from crossdock.integration.store.memory_orders import MemoryInboxRepository, MemoryOrderRepository
+from crossdock.integration.store.memory_partner_documents import MemoryPartnerDocumentRepository
 from crossdock.integration.store.memory_tables import MemoryTables
 from crossdock.integration.store.memory_timeline import (
     MemoryTimelineRepository,
@@ -92,6 +93,7 @@ class MemoryUnitOfWork:
         self._exceptions = MemoryExceptionRepository(tables)
         self._bindings = MemoryBindingRepository(tables)
         self._systems = MemorySystemStateRepository(tables)
+        self._partner_documents = MemoryPartnerDocumentRepository(tables)
 
     def end(self) -> None:
         """The transaction is over: committed, rolled back, or read."""
@@ -166,6 +168,12 @@ class MemoryUnitOfWork:
         """The shared system states of this transaction."""
         self._check()
         return self._systems
+
+    @property
+    def partner_documents(self) -> MemoryPartnerDocumentRepository:
+        """Archived partner files, control numbers and outbound documents of this transaction."""
+        self._check()
+        return self._partner_documents
 
 
 class MemoryStore:

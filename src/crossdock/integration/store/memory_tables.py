@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import orjson
 
+from crossdock.orchestration.partner_documents import OutboundDocument, PartnerFile
 from crossdock.orchestration.store_ops import Binding, SystemState
 
 K = TypeVar("K", bound=Hashable)
@@ -229,6 +230,25 @@ class ExceptionRow:
         raise AttributeError(name)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReceivedInterchange:
+    """A partner's interchange as registered: the file it came in and when."""
+
+    file_id: str
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PurchaseOrderRow:
+    """A partner's purchase order, its document as JSON (callers cannot change what is stored)."""
+
+    partner: str
+    po_number: str
+    order_id: str
+    document: bytes
+    file_id: str
+
+
 # ------------------------------------------------------------------ the snapshot
 
 _COUNTERS = ("message_id", "delivery_seq", "event_seq", "entry_id")
@@ -242,6 +262,7 @@ class MemoryTables:
         "_writable",
         "bindings",
         "channel_numbers",
+        "control_numbers",
         "customers",
         "dedupe_keys",
         "deliveries",
@@ -254,6 +275,11 @@ class MemoryTables:
         "open_deliveries",
         "open_inbox",
         "orders",
+        "partner_documents",
+        "partner_file_orders",
+        "partner_files",
+        "partner_interchanges",
+        "partner_purchase_orders",
         "prices",
         "products",
         "reservations",
@@ -287,6 +313,15 @@ class MemoryTables:
         self.exceptions: Table[str, ExceptionRow] = Table()
         self.bindings: Table[tuple[str, str, str], Binding] = Table()
         self.system_states: Table[str, SystemState] = Table()
+        self.partner_files: Table[str, PartnerFile] = Table()
+        """Archived files without their ``order_ids`` (those live in ``partner_file_orders``)."""
+        self.partner_file_orders: Table[tuple[str, str], None] = Table()
+        """(file id, order id) links."""
+        self.control_numbers: Table[tuple[str, str], int] = Table()
+        """The last number handed out per (partner, kind)."""
+        self.partner_interchanges: Table[tuple[str, str], ReceivedInterchange] = Table()
+        self.partner_documents: Table[str, OutboundDocument] = Table()
+        self.partner_purchase_orders: Table[tuple[str, str], PurchaseOrderRow] = Table()
         self._counters = dict.fromkeys(_COUNTERS, 0)
         self._writable = True
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -303,4 +304,77 @@ system_states = Table(
     Column("paused_reason", Text, nullable=False, server_default=""),
     _ts("changed_at", nullable=True),
     Column("last_change", Text, nullable=False, server_default=""),
+)
+
+partner_files = Table(
+    "partner_files",
+    metadata,
+    Column("file_id", String(64), primary_key=True),
+    Column("partner", String(64), nullable=False, server_default=""),
+    Column("direction", String(8), nullable=False),
+    Column("transport", String(16), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    _ts("at"),
+    Column("status", String(32), nullable=False, server_default=""),
+    Column("summary", Text, nullable=False, server_default=""),
+    Index(None, "partner", "at"),
+)
+
+partner_file_orders = Table(
+    "partner_file_orders",
+    metadata,
+    Column("file_id", String(64), primary_key=True),
+    Column("order_id", String(64), primary_key=True),
+    Index(None, "order_id"),
+)
+
+control_numbers = Table(
+    "control_numbers",
+    metadata,
+    Column("partner", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+partner_interchanges = Table(
+    "partner_interchanges",
+    metadata,
+    Column("sender", String(64), primary_key=True),
+    Column("control_number", String(32), primary_key=True),
+    Column("file_id", String(64), nullable=False),
+    _ts("received_at"),
+)
+
+partner_documents = Table(
+    "partner_documents",
+    metadata,
+    Column("document_key", String(256), primary_key=True),
+    Column("partner", String(64), nullable=False),
+    Column("order_id", String(64), nullable=False),
+    Column("set_id", String(8), nullable=False),
+    Column("interchange_control", String(32), nullable=False),
+    Column("group_control", String(32), nullable=False),
+    Column("set_control", String(32), nullable=False),
+    Column("file_id", String(64), nullable=False),
+    _ts("created_at"),
+    _ts("ack_due_at", nullable=True),
+    Column("ack_status", String(32), nullable=False),
+    _ts("acknowledged_at", nullable=True),
+    Index(None, "partner", "group_control"),
+    Index(None, "order_id"),
+    Index(None, "ack_status", "ack_due_at"),
+)
+
+partner_purchase_orders = Table(
+    "partner_purchase_orders",
+    metadata,
+    Column("partner", String(64), primary_key=True),
+    Column("po_number", String(128), primary_key=True),
+    Column("order_id", String(64), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("file_id", String(64), nullable=False, server_default=""),
+    Index(None, "order_id"),
 )

@@ -31,6 +31,7 @@ from crossdock.integration.store.sql_operations import (
     SqlSystemStateRepository,
 )
 from crossdock.integration.store.sql_orders import SqlInboxRepository, SqlOrderRepository
+from crossdock.integration.store.sql_partner_documents import SqlPartnerDocumentRepository
 from crossdock.integration.store.sql_timeline import SqlTimelineRepository, SqlTimerRepository
 
 T = TypeVar("T")
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
         self.exceptions = SqlExceptionRepository(connection)
         self.bindings = SqlBindingRepository(connection)
         self.systems = SqlSystemStateRepository(connection)
+        self.partner_documents = SqlPartnerDocumentRepository(connection)
 
 
 class SqlStore:

@@ -1,0 +1,182 @@
+"""The EDI channel, assembled: partners, inbox, outbox, gateways, routes and background loops.
+
+``build_edi_channel`` is called by the composition root (``bootstrap``) with the store, the order
+desk and the estate's partners; nothing here reads settings or the environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import httpx
+from fastapi import APIRouter
+
+from crossdock.channels.edi.ack_watch import AcknowledgementWatch
+from crossdock.channels.edi.as2.agreement import As2Agreement
+from crossdock.channels.edi.as2.client import As2Client
+from crossdock.channels.edi.as2.errors import MdnRefused
+from crossdock.channels.edi.as2.mdn import Mdn
+from crossdock.channels.edi.as2.message import As2Message
+from crossdock.channels.edi.as2.mic import Mic
+from crossdock.channels.edi.as2.receiver import ReceiveOutcome
+from crossdock.channels.edi.as2.routes import as2_router
+from crossdock.channels.edi.drop_watcher import DropWatcher
+from crossdock.channels.edi.gateway import EdiPartnerGateway
+from crossdock.channels.edi.inbox import EdiInbox
+from crossdock.channels.edi.outbox import EdiOutbox
+from crossdock.channels.edi.partner import PartnerDirectory
+from crossdock.channels.edi.routes import edi_router
+from crossdock.channels.edi.transport import As2Transport, DropDirectoryTransport
+from crossdock.core.errors import PermanentError
+from crossdock.core.inventory import InventoryPosition
+from crossdock.orchestration.clock import Clock
+from crossdock.orchestration.intake import OrderDesk
+from crossdock.orchestration.store import Store, TimelineEntry
+from crossdock.orchestration.wakeups import Wakeups
+
+log = logging.getLogger("crossdock.edi")
+
+StockSink = Callable[[list[InventoryPosition]], object]
+"""Applies stock positions an 846 reported (the inventory sync's ``apply``)."""
+
+
+@dataclass
+class EdiChannel:
+    """Everything EDI one hub process runs."""
+
+    partners: PartnerDirectory
+    inbox: EdiInbox
+    outbox: EdiOutbox
+    gateways: dict[str, EdiPartnerGateway]
+    routers: list[APIRouter]
+    watcher: DropWatcher
+    acks: AcknowledgementWatch
+    drop_scan_s: float
+    ack_sweep_s: float
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start(self, wakeups: Wakeups) -> None:
+        """Start scanning drop directories and watching for overdue 997s."""
+        if not len(self.partners):
+            return
+        if any(profile.drop is not None for profile in self.partners):
+            self._tasks.append(asyncio.create_task(self._scan(wakeups), name="edi-drop"))
+        self._tasks.append(asyncio.create_task(self._sweep(wakeups), name="edi-997-watch"))
+
+    async def stop(self) -> None:
+        """Stop the loops."""
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def _scan(self, wakeups: Wakeups) -> None:
+        while True:
+            try:
+                await self.watcher.scan_once()
+            except Exception:  # a bad directory must not stop the other partners' scans
+                log.exception("drop directory scan failed")
+            await wakeups.wait("edi-drop", self.drop_scan_s)
+
+    async def _sweep(self, wakeups: Wakeups) -> None:
+        while True:
+            try:
+                overdue = await self.inbox.store.run(self.acks.sweep)
+                if overdue:
+                    log.warning("%d documents without their 997 in time", len(overdue))
+            except Exception:
+                log.exception("997 watch failed")
+            await wakeups.wait("edi-997", self.ack_sweep_s)
+
+
+def build_edi_channel(
+    store: Store,
+    desk: OrderDesk,
+    clock: Clock,
+    partners: PartnerDirectory,
+    *,
+    api_prefix: str,
+    drop_scan_s: float = 2.0,
+    ack_sweep_s: float = 60.0,
+    stock: StockSink | None = None,
+    http: httpx.AsyncClient | None = None,
+) -> EdiChannel:
+    """The EDI channel for these partners. ``http`` carries AS2 (tests pass a mock transport)."""
+    outbox = EdiOutbox(store, clock)
+    inbox = EdiInbox(store, desk, partners, outbox, clock, stock=stock)
+    as2_http = http or httpx.AsyncClient(timeout=httpx.Timeout(30.0))
+    client = As2Client(as2_http, clock=clock)
+    gateways: dict[str, EdiPartnerGateway] = {}
+    for profile in partners:
+        transport = (
+            As2Transport(client, as2_http) if profile.as2 is not None else DropDirectoryTransport()
+        )
+        gateways[profile.name] = EdiPartnerGateway(profile, store, outbox, transport)
+
+    def agreement(as2_from: str, as2_to: str) -> As2Agreement | None:
+        for profile in partners:
+            spec = profile.as2
+            if spec is not None and (spec.partner_as2_id, spec.our_as2_id) == (as2_from, as2_to):
+                return As2Agreement.from_spec(spec)
+        return None
+
+    async def receive(message: As2Message) -> ReceiveOutcome:
+        profile = next(
+            p for p in partners if p.as2 is not None and p.as2.partner_as2_id == message.as2_from
+        )
+        receipt = await inbox.receive(
+            message.content, transport="as2", name=message.message_id, partner=profile.name
+        )
+        return ReceiveOutcome.processed(f"file {receipt.file_id}: {receipt.summary}")
+
+    async def mdn_received(mdn: Mdn) -> None:
+        await store.run(_settle_mdn, store, clock, mdn)
+
+    routers = [edi_router(store, partners, inbox, api_prefix)]
+    if any(profile.as2 is not None for profile in partners):
+        routers.append(
+            as2_router(receive, partners=agreement, client=client, mdn_received=mdn_received)
+        )
+    return EdiChannel(
+        partners=partners,
+        inbox=inbox,
+        outbox=outbox,
+        gateways=gateways,
+        routers=routers,
+        watcher=DropWatcher(partners, inbox.receive),
+        acks=AcknowledgementWatch(store, clock),
+        drop_scan_s=drop_scan_s,
+        ack_sweep_s=ack_sweep_s,
+    )
+
+
+def _settle_mdn(store: Store, clock: Clock, mdn: Mdn) -> None:
+    """An asynchronous MDN for one of our files: checked against the file, noted on its orders."""
+    file_id = mdn.original_message_id.strip("<>").partition("@")[0]
+    with store.unit_of_work() as uow:
+        file = uow.partner_documents.file(file_id)
+        if file is None:
+            raise PermanentError(f"MDN for {mdn.original_message_id}: no such message of ours")
+        try:
+            mdn.check(mdn.original_message_id, Mic.of(file.content))
+            verdict = f"MDN: {mdn.disposition}"
+        except (MdnRefused, PermanentError) as exc:
+            verdict = f"MDN refused our file: {exc}"
+        entries: Sequence[TimelineEntry] = [
+            TimelineEntry(
+                order_id=order_id,
+                at=clock.now(),
+                kind="inbound",
+                system=file.partner,
+                summary=f"{file.name}: {verdict}",
+                correlation_id=order_id,
+                detail={"file_id": file.file_id},
+            )
+            for order_id in file.order_ids
+        ]
+        uow.timeline.append(entries)

@@ -1,0 +1,1 @@
+"""crossdock's own X12 core: tokenizer, envelope model, writer, set definitions and validation."""
