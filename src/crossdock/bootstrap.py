@@ -198,7 +198,7 @@ def build_hub(
         drop_scan_s=estate.edi.drop_scan_s,
         ack_sweep_s=estate.edi.ack_sweep_s,
         stock=None if inventory is None else inventory.apply,
-        http=(http or {}).get("edi"),
+        http=http,
     )
     gateways.update(edi.gateways)
     workflow = OrderToCash(estate.workflow_policy())

@@ -37,7 +37,7 @@ from crossdock.orchestration.store_ops import SystemState
 
 T = TypeVar("T")
 CLI = [sys.executable, "-m", "crossdock.cli"]
-SYSTEMS = ("storefront", "legacy_erp", "cloud_erp", "wms", "customer_service")
+SYSTEMS = ("storefront", "legacy_erp", "cloud_erp", "wms", "customer_service", "edi_customer")
 SHOPIFY_SECRET = "cluster-shopify-secret"
 WMS_SECRET = "cluster-wms-secret"
 

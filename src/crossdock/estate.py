@@ -190,6 +190,31 @@ def sandbox_estate(host: str = "127.0.0.1", base_port: int = 8101) -> Estate:
             "locations": {"default": "WH-EAST", "regions": {"EAST": "WH-EAST", "WEST": "WH-WEST"}},
             # The sandbox warehouse reports a shipment within seconds, even out of order.
             "short_ship_settle_minutes": 0.1,
+            "edi": {
+                "partners": {
+                    # The sandbox's retailer: 850s over AS2, expects 997, 855, 856 and 810 back.
+                    "edi_customer": {
+                        "customer_id": "C0003",
+                        "partner": {"isa_qualifier": "ZZ", "isa_id": "RETAILCO"},
+                        "us": {"isa_qualifier": "ZZ", "isa_id": "CROSSDOCK"},
+                        "line_breaks": True,
+                        "as2": {
+                            "url": f"{url.format(base_port + 5)}/as2",
+                            "partner_as2_id": "RETAILCO",
+                            "our_as2_id": "CROSSDOCK",
+                            "mdn": "sync",
+                        },
+                        "ship_from": {
+                            "name": "Crossdock East DC",
+                            "line1": "1 Dock Road",
+                            "city": "Newark",
+                            "region": "NJ",
+                            "postal_code": "07101",
+                            "country": "US",
+                        },
+                    }
+                }
+            },
         },
         source="sandbox estate",
     )

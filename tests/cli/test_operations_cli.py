@@ -317,7 +317,7 @@ def test_replay_with_an_unknown_filter_key_is_a_usage_error_naming_it(database: 
 
 def test_pause_and_resume_a_system_round_trip(database: str) -> None:
     before = {s["system"]: s for s in as_json(crossdock(database, "systems", "status", "--json"))}
-    assert sorted(before) == ["cloud_erp", "customer_service", "legacy_erp", "wms"]
+    assert sorted(before) == ["cloud_erp", "customer_service", "edi_customer", "legacy_erp", "wms"]
     assert before[LEGACY]["paused"] is False
 
     ok(crossdock(database, "systems", "pause", LEGACY, "--reason", "ERP upgrade"))

@@ -24,7 +24,8 @@ def _write(tmp_path: Path, delivery: object) -> Path:
 def test_a_system_without_a_delivery_block_gets_the_documented_defaults() -> None:
     policies = sandbox_estate().delivery_policies()
 
-    assert set(policies) == {"legacy_erp", "cloud_erp", "wms", "customer_service"}
+    # EDI partners are delivery targets too (what we send them is queued, retried, limited).
+    assert set(policies) == {"legacy_erp", "cloud_erp", "wms", "customer_service", "edi_customer"}
     policy = policies["legacy_erp"]
     assert policy == DeliveryPolicy()
     assert (policy.breaker.failure_threshold, policy.breaker.open_for) == (

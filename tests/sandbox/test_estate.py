@@ -91,7 +91,7 @@ def test_the_realistic_preset_turns_on_the_documented_faults() -> None:
 
 
 async def test_serve_runs_the_five_systems_on_consecutive_ports(tmp_path: Path) -> None:
-    base = free_base_port()
+    base = free_base_port(len(SERVICE_ORDER))
     estate = SandboxEstate(SandboxConfig.none(base_dir=tmp_path))
     serving = asyncio.create_task(estate.serve("127.0.0.1", base))
     try:
@@ -99,7 +99,7 @@ async def test_serve_runs_the_five_systems_on_consecutive_ports(tmp_path: Path) 
         async with httpx.AsyncClient() as client:
             systems = [
                 (await client.get(f"http://127.0.0.1:{base + i}/_sandbox/health")).json()
-                for i in range(5)
+                for i in range(len(SERVICE_ORDER))
             ]
     finally:
         estate.shutdown()

@@ -1,4 +1,4 @@
-"""SandboxEstate: the five sandbox systems, built from one config, in-process or served."""
+"""SandboxEstate: the six sandbox systems, built from one config, in-process or served."""
 
 from __future__ import annotations
 
@@ -19,13 +19,21 @@ from crossdock.sandbox.clock import Clock
 from crossdock.sandbox.cloud_erp import CloudErp, CloudErpConfig, CloudErpFaults
 from crossdock.sandbox.customer_service import CustomerService, CustomerServiceConfig
 from crossdock.sandbox.database import MEMORY
+from crossdock.sandbox.edi_customer import EdiCustomer, EdiCustomerConfig
 from crossdock.sandbox.faults import FaultConfig
 from crossdock.sandbox.legacy_erp import LegacyErp, LegacyErpConfig, LegacyErpFaults
 from crossdock.sandbox.service import SandboxService
 from crossdock.sandbox.storefront import Storefront, StorefrontConfig, StorefrontFaults
 from crossdock.sandbox.wms import Wms, WmsConfig, WmsFaults
 
-SERVICE_ORDER = ("storefront", "legacy_erp", "cloud_erp", "wms", "customer_service")
+SERVICE_ORDER = (
+    "storefront",
+    "legacy_erp",
+    "cloud_erp",
+    "wms",
+    "customer_service",
+    "edi_customer",
+)
 # Kinds of which a second document with the same external_ref is a defect (a duplicate); a
 # second shipment or status update for one order is normal.
 ONCE_PER_REF = frozenset({"order", "sales_order", "invoice", "fulfilment"})
@@ -55,6 +63,7 @@ class SandboxConfig(BaseModel):
     cloud_erp: CloudErpConfig = Field(default_factory=CloudErpConfig)
     wms: WmsConfig = Field(default_factory=WmsConfig)
     customer_service: CustomerServiceConfig = Field(default_factory=CustomerServiceConfig)
+    edi_customer: EdiCustomerConfig = Field(default_factory=EdiCustomerConfig)
 
     @classmethod
     def none(cls, **settings: Any) -> SandboxConfig:
@@ -82,6 +91,7 @@ class SandboxConfig(BaseModel):
                 ship_delay_s=0.5,
             ),
             "customer_service": CustomerServiceConfig(faults=FaultConfig(**common)),
+            "edi_customer": EdiCustomerConfig(faults=FaultConfig(**common)),
         }
         return cls(**(defaults | settings))
 
@@ -99,6 +109,7 @@ class EstateClients:
     cloud_erp: httpx.AsyncClient
     wms: httpx.AsyncClient
     customer_service: httpx.AsyncClient
+    edi_customer: httpx.AsyncClient
 
     def all(self) -> dict[str, httpx.AsyncClient]:
         return {name: getattr(self, name) for name in SERVICE_ORDER}
@@ -135,11 +146,16 @@ class InProcessEstate:
     def customer_service(self) -> CustomerService:
         return self.estate.customer_service
 
+    @property
+    def edi_customer(self) -> EdiCustomer:
+        return self.estate.edi_customer
+
 
 class SandboxEstate:
-    """Builds the five systems from one `SandboxConfig`.
+    """Builds the six systems from one `SandboxConfig`.
 
-    `hub_client` is the client the WMS and the storefront post webhooks with; pass
+    `hub_client` is the client the WMS and the storefront post webhooks with (and the EDI
+    customer its AS2 messages); pass
     `httpx.AsyncClient(transport=httpx.ASGITransport(hub_app))` to run everything in one
     process. Without one, the estate opens (and closes) a real HTTP client.
     """
@@ -181,6 +197,13 @@ class SandboxEstate:
         self.customer_service = CustomerService(
             config.customer_service.model_copy(update=seed),
             self._db("customer_service"),
+            clock=clock,
+        )
+        self.edi_customer = EdiCustomer(
+            config.edi_customer.model_copy(update=seed),
+            self._db("edi_customer"),
+            hub_client=self.hub_client,
+            hub_url=config.hub_url,
             clock=clock,
         )
 
@@ -260,9 +283,10 @@ class SandboxEstate:
         return counts
 
     async def serve(self, host: str = "127.0.0.1", base_port: int = 8101) -> None:
-        """Serve the five systems on consecutive ports until SIGINT/SIGTERM or `shutdown()`.
+        """Serve the six systems on consecutive ports until SIGINT/SIGTERM or `shutdown()`.
 
-        Ports from `base_port`: storefront, legacy_erp, cloud_erp, wms, customer_service.
+        Ports from `base_port`: storefront, legacy_erp, cloud_erp, wms, customer_service,
+        edi_customer (base_port + 5).
         uvicorn runs each app's lifespan, which calls the service's `start()`/`stop()`.
         """
         self._servers = [
@@ -295,13 +319,13 @@ class SandboxEstate:
         return bool(self._servers) and all(server.started for server in self._servers)
 
     def shutdown(self) -> None:
-        """Ask `serve()` to stop all five servers."""
+        """Ask `serve()` to stop all six servers."""
         for server in self._servers:
             server.should_exit = True
 
 
 class _EstateServer(uvicorn.Server):
-    """A uvicorn server that leaves signals to the estate, which stops all five together."""
+    """A uvicorn server that leaves signals to the estate, which stops them all together."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -30,7 +30,11 @@ from crossdock.channels.edi.inbox import EdiInbox
 from crossdock.channels.edi.outbox import EdiOutbox
 from crossdock.channels.edi.partner import PartnerDirectory
 from crossdock.channels.edi.routes import edi_router
-from crossdock.channels.edi.transport import As2Transport, DropDirectoryTransport
+from crossdock.channels.edi.transport import (
+    As2Transport,
+    DropDirectoryTransport,
+    PartnerTransport,
+)
 from crossdock.core.errors import PermanentError
 from crossdock.core.inventory import InventoryPosition
 from crossdock.orchestration.clock import Clock
@@ -57,6 +61,7 @@ class EdiChannel:
     acks: AcknowledgementWatch
     drop_scan_s: float
     ack_sweep_s: float
+    mdn_http: httpx.AsyncClient
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def start(self, wakeups: Wakeups) -> None:
@@ -74,6 +79,7 @@ class EdiChannel:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await self.mdn_http.aclose()
 
     async def _scan(self, wakeups: Wakeups) -> None:
         while True:
@@ -104,18 +110,24 @@ def build_edi_channel(
     drop_scan_s: float = 2.0,
     ack_sweep_s: float = 60.0,
     stock: StockSink | None = None,
-    http: httpx.AsyncClient | None = None,
+    http: Mapping[str, httpx.AsyncClient] | None = None,
 ) -> EdiChannel:
-    """The EDI channel for these partners. ``http`` carries AS2 (tests pass a mock transport)."""
+    """The EDI channel for these partners. ``http`` maps partner names to the clients their AS2
+    goes through (tests pass in-process transports); others get a client of their own."""
     outbox = EdiOutbox(store, clock)
     inbox = EdiInbox(store, desk, partners, outbox, clock, stock=stock)
-    as2_http = http or httpx.AsyncClient(timeout=httpx.Timeout(30.0))
-    client = As2Client(as2_http, clock=clock)
+    clients = http or {}
+    # Asynchronous MDNs go out through a client of their own (to any partner's URL).
+    mdn_http = httpx.AsyncClient(timeout=httpx.Timeout(30.0))
+    mdn_client = As2Client(mdn_http, clock=clock)
     gateways: dict[str, EdiPartnerGateway] = {}
     for profile in partners:
-        transport = (
-            As2Transport(client, as2_http) if profile.as2 is not None else DropDirectoryTransport()
-        )
+        transport: PartnerTransport
+        if profile.as2 is not None:
+            as2_http = clients.get(profile.name) or httpx.AsyncClient(timeout=httpx.Timeout(30.0))
+            transport = As2Transport(As2Client(as2_http, clock=clock), as2_http)
+        else:
+            transport = DropDirectoryTransport()
         gateways[profile.name] = EdiPartnerGateway(profile, store, outbox, transport)
 
     def agreement(as2_from: str, as2_to: str) -> As2Agreement | None:
@@ -140,7 +152,7 @@ def build_edi_channel(
     routers = [edi_router(store, partners, inbox, api_prefix)]
     if any(profile.as2 is not None for profile in partners):
         routers.append(
-            as2_router(receive, partners=agreement, client=client, mdn_received=mdn_received)
+            as2_router(receive, partners=agreement, client=mdn_client, mdn_received=mdn_received)
         )
     return EdiChannel(
         partners=partners,
@@ -152,6 +164,7 @@ def build_edi_channel(
         acks=AcknowledgementWatch(store, clock),
         drop_scan_s=drop_scan_s,
         ack_sweep_s=ack_sweep_s,
+        mdn_http=mdn_http,
     )
 
 

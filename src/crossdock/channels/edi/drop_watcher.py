@@ -1,16 +1,21 @@
 """The watched drop directory: files a partner (or its SFTP server) puts in its inbox directory.
 
-Each file is taken once it has stopped growing, handed to the inbox (which archives it in the
-store before anything else), and then moved to ``.taken/`` beside it. A crash between the two
-leaves the file where it was: the next scan takes it again, and the inbox answers the repeated
-interchange with TA1 025 and creates nothing, so nothing is lost and nothing is done twice.
-Files whose names start with a dot (partial uploads, our own folders) are left alone.
+Each file is taken once it has stopped growing: it is claimed by renaming it into
+``.processing/`` (atomic, so of several workers scanning one directory exactly one gets it), handed
+to the inbox (which archives it in the store before anything else), and then moved to
+``.taken/``. A worker that dies holding a claim leaves the file in ``.processing/``; any scan
+takes such a file again after :data:`STALE_CLAIM_S`. If the first worker got as far as the
+store, the inbox recognises the repeated interchange (TA1 025) and creates nothing, so nothing is
+lost and nothing is done twice. Files whose names start with a dot (partial uploads, our own
+folders) are left alone.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +25,9 @@ from crossdock.channels.edi.partner import PartnerDirectory
 log = logging.getLogger("crossdock.edi.drop")
 
 TAKEN = ".taken"
+PROCESSING = ".processing"
+STALE_CLAIM_S = 300.0
+"""A claim older than this belonged to a worker that died; the file is taken again."""
 
 Receive = Callable[..., Awaitable[object]]
 
@@ -45,15 +53,34 @@ class DropWatcher:
             if profile.drop is None:
                 continue
             inbox = Path(profile.drop.inbox)
-            for path in sorted(self._ready(inbox)):
-                content = path.read_bytes()
+            claimed = await asyncio.to_thread(self._claim, inbox)
+            for path in claimed:
+                content = await asyncio.to_thread(path.read_bytes)
                 await self.receive(content, transport="drop", name=path.name, partner=profile.name)
-                done = inbox / TAKEN
-                done.mkdir(exist_ok=True)
-                os.replace(path, done / path.name)
-                self._last.pop(path, None)
+                await asyncio.to_thread(_move, path, inbox / TAKEN)
                 taken += 1
         return taken
+
+    def _claim(self, inbox: Path) -> list[Path]:
+        """Rename every finished file (and every stale claim) into ``.processing/``."""
+        processing = inbox / PROCESSING
+        claimed: list[Path] = []
+        for path in sorted(self._ready(inbox)):
+            processing.mkdir(exist_ok=True)
+            try:
+                os.replace(path, processing / path.name)
+            except FileNotFoundError:  # another worker claimed it first
+                continue
+            self._last.pop(path, None)
+            claimed.append(processing / path.name)
+        if processing.is_dir():
+            now = time.time()
+            for path in processing.iterdir():
+                if path not in claimed and now - path.stat().st_ctime > STALE_CLAIM_S:
+                    os.utime(path)  # renew the claim while this worker handles it
+                    log.warning("taking %s again: its worker died holding it", path)
+                    claimed.append(path)
+        return claimed
 
     def _ready(self, inbox: Path) -> list[Path]:
         """Files whose size and mtime did not change since the previous scan (a finished upload)."""
@@ -73,3 +100,8 @@ class DropWatcher:
             else:
                 self._last[path] = now
         return ready
+
+
+def _move(path: Path, folder: Path) -> None:
+    folder.mkdir(exist_ok=True)
+    os.replace(path, folder / path.name)
