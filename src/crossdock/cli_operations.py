@@ -27,11 +27,13 @@ from pydantic import ValidationError
 from rich import box
 from rich.table import Table
 
+from crossdock.channels.edi.inbox import EdiInbox
+from crossdock.channels.edi.outbox import EdiOutbox
 from crossdock.core.errors import BusinessRuleViolation, ConfigurationError, RetryableError
 from crossdock.estate import load_estate, sandbox_estate
 from crossdock.orchestration.clock import SystemClock
 from crossdock.orchestration.exception_desk import ExceptionDesk
-from crossdock.orchestration.intake import InvalidDocument
+from crossdock.orchestration.intake import InvalidDocument, OrderDesk
 from crossdock.orchestration.system_desk import SystemsDesk
 from crossdock.orchestration.wakeups import InProcessWakeups
 from crossdock.settings import Settings
@@ -51,6 +53,8 @@ class OperatorDesks:
 
     exceptions: ExceptionDesk
     systems: SystemsDesk
+    edi: EdiInbox
+    """Takes partner files in as the hub would (``crossdock edi send``)."""
 
 
 @contextmanager
@@ -81,6 +85,13 @@ def operator_desks() -> Iterator[OperatorDesks]:
         yield OperatorDesks(
             exceptions=ExceptionDesk(store, clock, wakeups),
             systems=SystemsDesk(store, clock, wakeups, estate.delivery_policies()),
+            edi=EdiInbox(
+                store,
+                OrderDesk(store, clock, wakeups),
+                estate.edi.directory(),
+                EdiOutbox(store, clock),
+                clock,
+            ),
         )
     except InvalidDocument as exc:
         fail("refused: " + "; ".join(f"{p.field}: {p.message}" for p in exc.problems))

@@ -16,7 +16,7 @@ import httpx
 from fastapi import APIRouter
 
 from crossdock.channels.edi.ack_watch import AcknowledgementWatch
-from crossdock.channels.edi.as2.agreement import As2Agreement
+from crossdock.channels.edi.as2.agreement import As2Agreement, load_agreement
 from crossdock.channels.edi.as2.client import As2Client
 from crossdock.channels.edi.as2.errors import MdnRefused
 from crossdock.channels.edi.as2.mdn import Mdn
@@ -125,16 +125,21 @@ def build_edi_channel(
         transport: PartnerTransport
         if profile.as2 is not None:
             as2_http = clients.get(profile.name) or httpx.AsyncClient(timeout=httpx.Timeout(30.0))
-            transport = As2Transport(As2Client(as2_http, clock=clock), as2_http)
+            transport = As2Transport(
+                As2Client(as2_http, clock=clock), as2_http, load_agreement(profile.as2)
+            )
         else:
             transport = DropDirectoryTransport()
         gateways[profile.name] = EdiPartnerGateway(profile, store, outbox, transport)
+
+    # Key material is read once, at start: a missing file fails there, naming itself.
+    agreements = {p.name: load_agreement(p.as2) for p in partners if p.as2 is not None}
 
     def agreement(as2_from: str, as2_to: str) -> As2Agreement | None:
         for profile in partners:
             spec = profile.as2
             if spec is not None and (spec.partner_as2_id, spec.our_as2_id) == (as2_from, as2_to):
-                return As2Agreement.from_spec(spec)
+                return agreements[profile.name]
         return None
 
     async def receive(message: As2Message) -> ReceiveOutcome:

@@ -71,6 +71,25 @@ class As2Spec(_Strict):
     """The MDN we ask for on our messages."""
     mdn_url: str = ""
     """Where an asynchronous MDN should be sent (``Receipt-Delivery-Option``)."""
+    certificate_file: str = ""
+    """Our certificate (PEM): with ``key_file``, we sign our messages and MDNs and decrypt the
+    partner's encrypted messages. Empty: unsigned, and encrypted messages are refused."""
+    key_file: str = ""
+    """The private key (PEM, unencrypted) of ``certificate_file``."""
+    partner_certificate_file: str = ""
+    """The partner's certificate (PEM): our messages are encrypted to it. Empty: unencrypted."""
+    require_encryption: bool = False
+    """Refuse the partner's unencrypted messages (MDN ``insufficient-message-security``)."""
+
+    @model_validator(mode="after")
+    def _pairs(self) -> As2Spec:
+        if bool(self.certificate_file) != bool(self.key_file):
+            raise ValueError("certificate_file and key_file go together")
+        if self.require_encryption and not self.key_file:
+            raise ValueError("require_encryption needs our certificate_file and key_file")
+        if self.mdn == "async" and not self.mdn_url:
+            raise ValueError("an asynchronous MDN needs mdn_url")
+        return self
 
 
 class DropSpec(_Strict):

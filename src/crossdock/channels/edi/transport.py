@@ -81,17 +81,20 @@ class As2Transport:
     """Sends files over AS2 (RFC 4130); the Message-ID is the file's, so a resend is recognised."""
 
     def __init__(
-        self, client: As2Client, http: httpx.AsyncClient, domain: str = "crossdock"
+        self,
+        client: As2Client,
+        http: httpx.AsyncClient,
+        agreement: As2Agreement,
+        domain: str = "crossdock",
     ) -> None:
         self.client = client
         self.http = http
+        self.agreement = agreement
         self.domain = domain
 
     async def send(self, profile: PartnerProfile, file: PartnerFile) -> str:
         """POST the file and check the MDN (a refusal is permanent; a 5xx or timeout retried)."""
-        if profile.as2 is None:
-            raise PermanentError(f"{profile.name} has no AS2 settings", code="configuration")
-        agreement = As2Agreement.from_spec(profile.as2)
+        agreement = self.agreement
         message_id = f"<{file.file_id}@{self.domain}>"
         result = await self.client.send(file.content, agreement=agreement, message_id=message_id)
         if result.mdn is not None:

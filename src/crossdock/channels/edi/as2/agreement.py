@@ -7,12 +7,16 @@ the agreement by the pair (AS2-From, AS2-To) of an inbound message and reads the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from crossdock.channels.edi.as2.smime import Identity
 from crossdock.channels.edi.partner import As2Spec
+from crossdock.core.errors import ConfigurationError
 
 MdnMode = Literal["sync", "async", "none"]
 
@@ -75,3 +79,36 @@ class As2Agreement:
             decrypt_with=decrypt_with,
             require_encryption=require_encryption,
         )
+
+
+def load_agreement(spec: As2Spec) -> As2Agreement:
+    """The agreement a partner's ``as2`` settings describe, its PEM files read.
+
+    Raises :class:`ConfigurationError` naming the file that cannot be read.
+    """
+    identity = None
+    if spec.certificate_file:
+        certificate = x509.load_pem_x509_certificate(_read(spec.certificate_file))
+        key = serialization.load_pem_private_key(_read(spec.key_file), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+            raise ConfigurationError("as2.key_file", f"{spec.key_file}: not an RSA or EC key")
+        identity = Identity(certificate, key)
+    partner = (
+        x509.load_pem_x509_certificate(_read(spec.partner_certificate_file))
+        if spec.partner_certificate_file
+        else None
+    )
+    return As2Agreement.from_spec(
+        spec,
+        sign_with=identity,
+        encrypt_to=partner,
+        decrypt_with=identity,
+        require_encryption=spec.require_encryption,
+    )
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigurationError("as2", f"cannot read {path}: {exc}") from exc
