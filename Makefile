@@ -16,7 +16,7 @@ install-dev: $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[dev]'
 
 demo: install
-	$(BIN)/crossdock demo --orders 200 --until-done --faults none
+	$(BIN)/crossdock demo --orders 200 --edi-orders 20 --until-done --faults none
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -157,6 +157,9 @@ def sandbox_up(
 @app.command()
 def demo(
     orders: Annotated[int, typer.Option(help="Orders the storefront places.")] = 50,
+    edi_orders: Annotated[
+        int, typer.Option(help="Purchase orders the sandbox retailer sends over AS2 (X12 850s).")
+    ] = 0,
     faults: Annotated[str, typer.Option(help="Sandbox faults: realistic or none.")] = "realistic",
     until_done: Annotated[
         bool,
@@ -172,7 +175,7 @@ def demo(
         None
     ),
 ) -> None:
-    """Sandbox + hub + a storefront placing orders; prints a summary when done."""
+    """Sandbox + hub + a storefront placing orders (and a retailer sending 850s); a summary."""
     from crossdock.demo import DemoOptions, run_demo
 
     if faults not in ("none", "realistic"):
@@ -181,6 +184,7 @@ def demo(
     settings = _settings()
     options = DemoOptions(
         orders=orders,
+        edi_orders=edi_orders,
         faults=faults,
         until_done=until_done,
         timeout_s=timeout,
@@ -230,6 +234,31 @@ def bench_drain(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     report = asyncio.run(run_drain_bench(settings, data_dir=data_dir))
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        typer.echo(report.render())
+
+
+@bench_app.command("edi")
+def bench_edi(
+    size_mb: Annotated[float, typer.Option(help="Size of the generated mailbag, in MB.")] = 50.0,
+    sets_per_group: Annotated[int, typer.Option(help="Transaction sets per group.")] = 20,
+    runs: Annotated[int, typer.Option(help="Repetitions; the median is reported.")] = 3,
+    seed: Annotated[int, typer.Option(help="Seeds the generated documents.")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print figures as JSON.")] = False,
+) -> None:
+    """X12 parse + validate throughput (MB/s, sets/s) over a generated mailbag, with peak memory."""
+    from crossdock.benchmarks.edi import EdiBenchSettings, run_edi_bench
+
+    try:
+        settings = EdiBenchSettings(
+            size_mb=size_mb, sets_per_group=sets_per_group, seed=seed, runs=runs
+        )
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    report = run_edi_bench(settings)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:

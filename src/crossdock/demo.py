@@ -1,4 +1,5 @@
-"""``crossdock demo``: the sandbox estate, the hub and a storefront placing orders; a summary."""
+"""``crossdock demo``: the sandbox estate, the hub, a storefront placing orders and a retailer
+sending 850s over AS2; a summary."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ class DemoOptions:
     """What the demo does."""
 
     orders: int = 50
+    edi_orders: int = 0
+    """Purchase orders the sandbox retailer sends over AS2 (X12 850s), besides ``orders``."""
     faults: str = "realistic"
     until_done: bool = False
     timeout_s: float = 600.0
@@ -43,6 +46,8 @@ class DemoSummary:
     elapsed_s: float
     timelines_complete: int
     settled: bool
+    edi: dict[str, Any] = field(default_factory=dict)
+    """The retailer's own account: POs sent, documents it got back, what it found wrong."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -54,6 +59,8 @@ class DemoSummary:
         """Every order closed; with faults, every order closed or on hold with a reason."""
         total = sum(self.statuses.values())
         if total < self.placed:
+            return False
+        if self.edi.get("findings_count"):
             return False
         if self.faults == "none":
             return self.closed == self.placed
@@ -75,6 +82,7 @@ class DemoSummary:
             "elapsed_s": round(self.elapsed_s, 2),
             "timelines_complete": self.timelines_complete,
             "settled": self.settled,
+            "edi": self.edi,
         }
 
     def print(self, console: Console) -> None:
@@ -83,7 +91,7 @@ class DemoSummary:
         table.add_column("figure")
         table.add_column("value", justify="right")
         for key, value in self.as_dict().items():
-            if key in ("on_hold_orders", "systems", "statuses"):
+            if key in ("on_hold_orders", "systems", "statuses", "edi"):
                 continue
             table.add_row(key, str(value))
         for status, count in sorted(self.statuses.items()):
@@ -91,19 +99,24 @@ class DemoSummary:
         for system, kinds in sorted(self.systems.items()):
             table.add_row(f"{system}", ", ".join(f"{k}={v}" for k, v in sorted(kinds.items())))
         console.print(table)
+        for key in ("sent", "acknowledged", "acknowledged_855", "shipped", "invoiced"):
+            if self.edi:
+                table.add_row(f"edi {key}", str(self.edi.get(key, 0)))
+        if self.edi:
+            table.add_row("edi findings", str(self.edi.get("findings_count", 0)))
         for hold in self.on_hold[:20]:
             console.print(
                 f"[yellow]on hold[/yellow] {hold['order_id']}: {'; '.join(hold['reasons'])}"
             )
 
 
-def _complete_timeline(rig: Rig, order_id: str, erp: str) -> bool:
+def _complete_timeline(rig: Rig, order_id: str, channel: str, erp: str) -> bool:
     systems = {entry.system for entry in rig.hub.desk.timeline(order_id)}
-    return {"storefront", erp, "wms"} <= systems
+    return {channel, erp, "wms"} <= systems
 
 
 async def summarise(
-    rig: Rig, placed: int, faults: str, started: float, settled: bool
+    rig: Rig, placed: int, faults: str, started: float, settled: bool, edi_orders: int = 0
 ) -> DemoSummary:
     """Read the outcome back from the hub and the sandbox ledgers."""
     rows = rig.orders()
@@ -124,7 +137,7 @@ async def summarise(
         if row.status.value == "closed"
         and row.state is not None
         and row.state.route is not None
-        and _complete_timeline(rig, row.order_id, row.state.route.system)
+        and _complete_timeline(rig, row.order_id, row.order.channel, row.state.route.system)
     )
     return DemoSummary(
         placed=placed,
@@ -137,7 +150,18 @@ async def summarise(
         elapsed_s=time.perf_counter() - started,
         timelines_complete=complete,
         settled=settled,
+        edi=_edi_report(rig) if edi_orders else {},
     )
+
+
+def _edi_report(rig: Rig) -> dict[str, Any]:
+    report = rig.sandbox.edi_customer.report()
+    keys = ("sent", "mdn_ok", "acknowledged", "acknowledged_855", "shipped", "invoiced")
+    return {
+        **{key: report[key] for key in keys},
+        "findings_count": report["findings_count"],
+        "findings": report["findings"][:20],
+    }
 
 
 async def run_demo(settings: Settings, options: DemoOptions, console: Console) -> DemoSummary:
@@ -153,8 +177,9 @@ async def run_demo(settings: Settings, options: DemoOptions, console: Console) -
             console=console,
             disable=not options.progress,
         ) as progress:
-            placing = progress.add_task("placing orders", total=options.orders)
-            settling = progress.add_task("closed or on hold", total=options.orders)
+            total = options.orders + options.edi_orders
+            placing = progress.add_task("placing orders", total=total)
+            settling = progress.add_task("closed or on hold", total=total)
             batch = max(1, min(25, options.orders))
             placed = 0
             while placed < options.orders:
@@ -162,12 +187,21 @@ async def run_demo(settings: Settings, options: DemoOptions, console: Console) -
                 await rig.place(count, concurrency=8)
                 placed += count
                 progress.update(placing, completed=placed)
+            if options.edi_orders:
+                await rig.sandbox.edi_customer.send_purchase_orders(
+                    options.edi_orders, concurrency=4
+                )
+                progress.update(placing, completed=total)
 
             def show(counts: dict[str, int]) -> None:
                 done = sum(counts.get(s, 0) for s in ("closed", "on_hold", "cancelled"))
                 progress.update(settling, completed=done)
 
             settled = await rig.wait_until_settled(
-                options.orders, timeout_s=options.timeout_s, on_progress=show
+                total, timeout_s=options.timeout_s, on_progress=show
             )
-        return await summarise(rig, options.orders, options.faults, started, settled)
+        if options.edi_orders:
+            await rig.sandbox.edi_customer.drain()
+        return await summarise(
+            rig, total, options.faults, started, settled, edi_orders=options.edi_orders
+        )
