@@ -197,6 +197,7 @@ def build_hub(
         api_prefix=API_PREFIX,
         drop_scan_s=estate.edi.drop_scan_s,
         ack_sweep_s=estate.edi.ack_sweep_s,
+        availability_s=estate.edi.availability_s,
         stock=None if inventory is None else inventory.apply,
         http=http,
     )

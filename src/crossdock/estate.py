@@ -70,6 +70,8 @@ class EdiSpec(_Strict):
     """Seconds between scans of the partners' drop directories."""
     ack_sweep_s: float = Field(60.0, gt=0)
     """Seconds between looks for our documents whose 997 is overdue."""
+    availability_s: float = Field(3600.0, gt=0)
+    """Seconds between the 846 availability snapshots sent to partners that take them."""
 
     def directory(self) -> PartnerDirectory:
         """The partners, each named after its key."""

@@ -24,6 +24,7 @@ from crossdock.channels.edi.as2.message import As2Message
 from crossdock.channels.edi.as2.mic import Mic
 from crossdock.channels.edi.as2.receiver import ReceiveOutcome
 from crossdock.channels.edi.as2.routes import as2_router
+from crossdock.channels.edi.availability import AvailabilityFeed
 from crossdock.channels.edi.drop_watcher import DropWatcher
 from crossdock.channels.edi.gateway import EdiPartnerGateway
 from crossdock.channels.edi.inbox import EdiInbox
@@ -59,8 +60,10 @@ class EdiChannel:
     routers: list[APIRouter]
     watcher: DropWatcher
     acks: AcknowledgementWatch
+    availability: AvailabilityFeed
     drop_scan_s: float
     ack_sweep_s: float
+    availability_s: float
     mdn_http: httpx.AsyncClient
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -71,6 +74,8 @@ class EdiChannel:
         if any(profile.drop is not None for profile in self.partners):
             self._tasks.append(asyncio.create_task(self._scan(wakeups), name="edi-drop"))
         self._tasks.append(asyncio.create_task(self._sweep(wakeups), name="edi-997-watch"))
+        if self.availability.subscribers():
+            self._tasks.append(asyncio.create_task(self._advertise(wakeups), name="edi-846"))
 
     async def stop(self) -> None:
         """Stop the loops."""
@@ -88,6 +93,17 @@ class EdiChannel:
             except Exception:  # a bad directory must not stop the other partners' scans
                 log.exception("drop directory scan failed")
             await wakeups.wait("edi-drop", self.drop_scan_s)
+
+    async def _advertise(self, wakeups: Wakeups) -> None:
+        while True:
+            try:
+                queued = await self.inbox.store.run(self.availability.send_all)
+                for profile in self.availability.subscribers():
+                    wakeups.notify(f"delivery:{profile.name}")
+                log.info("%d availability reports queued", len(queued))
+            except Exception:
+                log.exception("846 availability feed failed")
+            await wakeups.wait("edi-846", self.availability_s)
 
     async def _sweep(self, wakeups: Wakeups) -> None:
         while True:
@@ -109,6 +125,7 @@ def build_edi_channel(
     api_prefix: str,
     drop_scan_s: float = 2.0,
     ack_sweep_s: float = 60.0,
+    availability_s: float = 3600.0,
     stock: StockSink | None = None,
     http: Mapping[str, httpx.AsyncClient] | None = None,
 ) -> EdiChannel:
@@ -167,8 +184,10 @@ def build_edi_channel(
         routers=routers,
         watcher=DropWatcher(partners, inbox.receive),
         acks=AcknowledgementWatch(store, clock),
+        availability=AvailabilityFeed(store, outbox, partners, clock),
         drop_scan_s=drop_scan_s,
         ack_sweep_s=ack_sweep_s,
+        availability_s=availability_s,
         mdn_http=mdn_http,
     )
 

@@ -45,6 +45,18 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
+class Report:
+    """A document about no one order (an 846): sent once per key, tracked for its 997."""
+
+    set_id: str
+    body: Sequence[Segment]
+    document_key: str
+    order_id: str
+    """The pseudo order its delivery and exceptions hang on (``edi-<partner>-846``)."""
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
 class Acknowledgements:
     """What we owe a partner for one of its interchanges: a TA1, 997 sets, or both."""
 
@@ -152,27 +164,43 @@ class EdiOutbox:
                 summary=description,
                 order_ids=[acks.order_id] if acks.order_id else [],
             )
-            command = SendPartnerFile(
-                system=profile.name,
-                order_id=order_id,
-                file_id=file.file_id,
-                description=description,
+            _enqueue_send(
+                uow, profile.name, order_id, file.file_id, description,
+                f"interchange:{profile.name}:{acks.answering}", now,
+            )  # fmt: skip
+        return file.file_id
+
+    def queue_report(self, profile: PartnerProfile, report: Report) -> str | None:
+        """Archive a report (an 846) once per key, track it for its 997 and queue its delivery;
+        returns its file id, or None when this report was queued before."""
+        now = self.clock.now()
+        with self.store.unit_of_work() as uow:
+            if uow.partner_documents.outbound(report.document_key) is not None:
+                return None
+            file, controls = self._render(uow, profile, [(report.set_id, report.body)], None, now)
+            uow.partner_documents.archive(file)
+            uow.partner_documents.settle_file(
+                file.file_id, status="queued", summary=report.description
             )
-            uow.deliveries.enqueue(
-                DeliveryRecord(
-                    delivery_id=str(uuid.uuid4()),
-                    order_id=order_id,
-                    system=profile.name,
-                    operation=command.operation,
-                    idempotency_key=command.idempotency_key,
-                    command=command.model_dump(mode="json"),
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
+            expect = timedelta(hours=profile.deadlines.expect_997_hours)
+            uow.partner_documents.record_outbound(
+                OutboundDocument(
+                    document_key=report.document_key,
+                    partner=profile.name,
+                    order_id=report.order_id,
+                    set_id=report.set_id,
+                    interchange_control=controls[0],
+                    group_control=controls[1],
+                    set_control=controls[2][0],
+                    file_id=file.file_id,
                     created_at=now,
-                    causation_id=f"interchange:{profile.name}:{acks.answering}",
+                    ack_due_at=now + expect,
                 )
             )
+            _enqueue_send(
+                uow, profile.name, report.order_id, file.file_id, report.description,
+                f"report:{report.document_key}", now,
+            )  # fmt: skip
         return file.file_id
 
     def _render(
@@ -230,6 +258,36 @@ class EdiOutbox:
             status="rendered",
         )
         return file, (isa13, str(group), tuple(f"{n:04d}" for n in set_numbers))
+
+
+def _enqueue_send(
+    uow: UnitOfWork,
+    partner: str,
+    order_id: str,
+    file_id: str,
+    description: str,
+    cause: str,
+    now: datetime,
+) -> None:
+    """Queue the delivery of an archived file to a partner (retried like any delivery)."""
+    command = SendPartnerFile(
+        system=partner, order_id=order_id, file_id=file_id, description=description
+    )
+    uow.deliveries.enqueue(
+        DeliveryRecord(
+            delivery_id=str(uuid.uuid4()),
+            order_id=order_id,
+            system=partner,
+            operation=command.operation,
+            idempotency_key=command.idempotency_key,
+            command=command.model_dump(mode="json"),
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            causation_id=cause,
+        )
+    )
 
 
 def our_delimiters(profile: PartnerProfile) -> Delimiters:

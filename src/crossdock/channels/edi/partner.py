@@ -139,6 +139,9 @@ class PartnerProfile(_Strict):
     A ``VP`` id is our SKU and needs no entry."""
     documents: tuple[Literal["855", "856", "810", "846"], ...] = ("855", "856", "810")
     """The documents we send this partner."""
+    availability_skus: tuple[str, ...] = ()
+    """The SKUs our 846s advertise to the partner (with ``846`` in ``documents``); empty: the
+    SKUs of ``items``."""
     deadlines: Deadlines = Field(default_factory=Deadlines)
     as2: As2Spec | None = None
     drop: DropSpec | None = None
