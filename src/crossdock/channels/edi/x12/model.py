@@ -29,16 +29,49 @@ class Delimiters:
         return tuple(d for d in found if d)
 
 
-@dataclass(frozen=True, slots=True)
 class Segment:
-    """One segment: its tag and its elements (``elements[0]`` is element 01)."""
+    """One segment: its tag and its elements (``elements[0]`` is element 01).
+
+    A plain slotted class rather than a frozen dataclass: the reader builds one per segment,
+    millions a mailbag, and a frozen dataclass costs three times as much to create. Treat it
+    as immutable all the same (it hashes by value).
+    """
+
+    __slots__ = ("elements", "index", "offset", "tag")
 
     tag: str
-    elements: tuple[str, ...] = ()
-    offset: int = 0
+    elements: tuple[str, ...]
+    offset: int
     """Character offset of the segment in its file (0 when built in code)."""
-    index: int = 0
+    index: int
     """Position in its transaction set counting ST as 1; 0 outside a set."""
+
+    def __init__(
+        self, tag: str, elements: tuple[str, ...] = (), offset: int = 0, index: int = 0
+    ) -> None:
+        self.tag = tag
+        self.elements = elements
+        self.offset = offset
+        self.index = index
+
+    def __repr__(self) -> str:
+        return (
+            f"Segment(tag={self.tag!r}, elements={self.elements!r}, "
+            f"offset={self.offset!r}, index={self.index!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Segment) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.tag, self.elements, self.offset, self.index) == (
+            other.tag,
+            other.elements,
+            other.offset,
+            other.index,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.tag, self.elements, self.offset, self.index))
 
     def element(self, position: int) -> str:
         """Element ``position`` (1-based), or ``""`` when the segment stops before it."""

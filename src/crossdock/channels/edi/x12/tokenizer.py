@@ -33,6 +33,10 @@ and a byte order mark (as text, or as its three latin-1 characters)."""
 SAMPLE = 40
 """How much stray text a finding quotes."""
 _ENVELOPE = frozenset(("GS", "GE", "IEA", "ISA"))
+_CONTROL = _ENVELOPE | {"ST", "SE"}
+"""Tags that move a segment's position in its set; every other one counts on."""
+WINDOW = 1 << 14
+"""How much text the fast path splits at a time (its segments are held only as a batch)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +149,41 @@ class _Tokenizer:
         buf, base, index = self.buf, self.base, 0
         batch: list[Token] = []
         while True:
+            # The fast path: every whole segment in the next window, split in one call.
+            last = buf.rfind(term, pos, pos + WINDOW)
+            if last >= 0:
+                start = pos
+                for part in buf[pos:last].split(term):
+                    at, start = start, start + len(part) + 1
+                    text = part.lstrip()
+                    if not text:
+                        continue
+                    elements = text.split(sep)
+                    tag = elements[0]
+                    offset = base + at + len(part) - len(text)
+                    if tag not in _CONTROL:
+                        if index:
+                            index += 1
+                        batch.append(Segment(tag, tuple(elements[1:]), offset, index))
+                        continue
+                    if tag == "ISA":
+                        yield batch
+                        return offset - base
+                    if tag == "ST":
+                        index = 1
+                    elif tag != "SE":
+                        index = 0
+                    elif index:
+                        index += 1
+                    batch.append(Segment(tag, tuple(elements[1:]), offset, index))
+                    if tag == "SE":
+                        index = 0
+                    elif tag == "IEA":
+                        yield batch
+                        return start
+                pos = last + 1
+                continue
+            # No terminator in the window: the segment is long, or more text must be read.
             end = buf.find(term, pos)
             if end < 0:
                 if not self.eof:

@@ -24,6 +24,7 @@ from crossdock.channels.edi.x12.model import (
     Severity,
     TransactionSet,
 )
+from crossdock.channels.edi.x12.validation.acceptance import acceptor, acceptors
 from crossdock.channels.edi.x12.validation.elements import check_elements
 from crossdock.channels.edi.x12.validation.hierarchy import check_hierarchy
 from crossdock.channels.edi.x12.validation.results import (
@@ -79,25 +80,41 @@ def validate_set(
         return result
     component = (delimiters or Delimiters()).component
     body = transaction_set.body
-    positioned = [(index + 2, segment) for index, segment in enumerate(body)]
     walker = SequenceWalk(definition, known_tags(definition.version))
+    place = walker.place
     by_position: dict[int, list[Finding]] = {}
-    for position, segment in positioned:
-        placed = walker.place(segment, position)
-        if placed is not None:
-            found = check_elements(segment, placed, position, component)
-            if found:
-                by_position[position] = found
+    # The acceptors say "no element finding" for clean segments in a few C calls; the others
+    # (and every segment when the component separator rules the fast path out) get the exact
+    # checks, which say what is wrong.
+    table = acceptors(component)
+    position = 1
+    for segment in body:
+        position += 1
+        placed = place(segment, position)
+        if placed is None:
+            continue
+        if table is not None:
+            entry = table.get(id(placed))
+            fast = entry[1] if entry is not None and entry[0] is placed else None
+            if fast is None:
+                fast = acceptor(table, placed, component)
+            if fast.accepts(segment.elements):
+                continue
+        found = check_elements(segment, placed, position, component)
+        if found:
+            by_position[position] = found
     sequence = walker.finish(len(body) + 2)
-    semantic = check_totals(definition.id, positioned)
+    semantic = check_totals(definition.id, body)
     if definition.id == "856":
         structure = body[0].element(5) if body and body[0].tag == "BSN" else ""
-        semantic += check_hierarchy(positioned, structure)
+        semantic += check_hierarchy(body, structure)
+    if not (sequence or by_position or semantic):
+        return result
     warnings = [f for f in semantic if f.level != "element"]
     for finding in semantic:
         if finding.level == "element":
             by_position.setdefault(finding.segment_index, []).append(finding)
-    result.findings += _in_order(sequence, by_position, positioned)
+    result.findings += _in_order(sequence, by_position, body)
     result.findings += warnings
     return result
 
@@ -105,11 +122,10 @@ def validate_set(
 def _in_order(
     sequence: list[Finding],
     by_position: dict[int, list[Finding]],
-    positioned: list[tuple[int, Segment]],
+    body: list[Segment],
 ) -> list[Finding]:
     """Segment findings by position, each segment with element errors as one code-8 finding
     followed by its element findings (the AK3/AK4 nesting)."""
-    segments = dict(positioned)
     entries: list[tuple[int, int, list[Finding]]] = [
         (finding.segment_index, 0, [finding]) for finding in sequence
     ]
@@ -117,7 +133,7 @@ def _in_order(
         errors = [f for f in found if f.severity is Severity.ERROR]
         found_warnings = [f for f in found if f.severity is not Severity.ERROR]
         if errors:
-            segment = segments[position]
+            segment = body[position - 2]
             head = segment_finding(
                 segment.tag,
                 position,

@@ -66,7 +66,11 @@ def definition_for(gs08: str, set_id: str) -> SetDef | None:
 
 def known_tags(gs08: str) -> frozenset[str]:
     """Every segment tag the version's dictionary knows (720 code 6 vs 1)."""
-    version = schema_version(gs08) or "004010"
+    return _known_tags(schema_version(gs08) or "004010")
+
+
+@cache
+def _known_tags(version: str) -> frozenset[str]:
     tags: set[str] = set()
     for definition in _definitions(version).values():
         tags |= definition.tags

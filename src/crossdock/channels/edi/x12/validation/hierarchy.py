@@ -41,14 +41,14 @@ def application_warning(segment: Segment, position: int, message: str) -> Findin
     )
 
 
-def check_hierarchy(body: list[tuple[int, Segment]], structure: str) -> list[Finding]:
-    """Findings on the HL tree of an 856 body (``(set position, segment)`` pairs)."""
+def check_hierarchy(body: list[Segment], structure: str) -> list[Finding]:
+    """Findings on the HL tree of an 856 body (``body[0]`` is at set position 2)."""
     findings: list[Finding] = []
     order = STRUCTURES.get(structure)
     levels: dict[str, str] = {}
     children: dict[str, int] = {}
     nodes: list[tuple[int, Segment]] = []
-    for position, segment in body:
+    for position, segment in enumerate(body, 2):
         if segment.tag != "HL":
             continue
         nodes.append((position, segment))

@@ -11,6 +11,7 @@ from where it was, so one stray segment yields one finding.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 from crossdock.channels.edi.x12.definitions.schema import (
@@ -42,6 +43,12 @@ class _Body:
     children: dict[int, _Body] = field(default_factory=dict)
     mandatory: tuple[int, ...] = ()
     """Indices of the mandatory nodes (most bodies have one or two: checked without a scan)."""
+    next_at: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """Tag → for each frame index + 1, the node the walk finds the tag at from there, or -1."""
+    segments: tuple[SegmentDef, ...] = ()
+    """The definition of each node's segment (a loop's: its first segment's)."""
+    limits: tuple[int, ...] = ()
+    """Each node's maximum use (a loop's: repeats); ``sys.maxsize`` for the standard's ``>1``."""
 
     def find(self, tag: str, start: int) -> int:
         """The first node at or after ``start`` that ``tag`` matches, or -1."""
@@ -62,7 +69,22 @@ def _compile(nodes: tuple[SegmentUse | LoopDef, ...], loop: LoopDef | None) -> _
     body.mandatory = tuple(
         index for index, node in enumerate(nodes) if node.requirement is Requirement.MANDATORY
     )
+    # A frame at index i looks from i on; from its first node, a loop looks past it (finding
+    # its first segment again is a new repeat, the parent's business). The set's body has no
+    # such rule and starts at index -1.
+    starts = [max(index, 0 if loop is None else 1) for index in range(-1, len(nodes))]
+    body.next_at = {tag: tuple(body.find(tag, at) for at in starts) for tag in body.by_tag}
+    body.segments = tuple(
+        node.segment if isinstance(node, SegmentUse) else node.trigger.segment for node in nodes
+    )
+    body.limits = tuple(
+        _limit(node.max_use if isinstance(node, SegmentUse) else node.max_repeat) for node in nodes
+    )
     return body
+
+
+def _limit(maximum: int | None) -> int:
+    return sys.maxsize if maximum is None else maximum
 
 
 _COMPILED: dict[int, tuple[SetDef, _Body]] = {}
@@ -77,11 +99,18 @@ def compiled(definition: SetDef) -> _Body:
     return entry[1]
 
 
-@dataclass(slots=True)
 class _Frame:
-    body: _Body
-    index: int
-    counts: list[int]
+    """An open body: the node the walk is at, and how often it has been used in a row.
+
+    Nodes past ``index`` are unused: the walk only moves forward within a frame.
+    """
+
+    __slots__ = ("body", "count", "index")
+
+    def __init__(self, body: _Body, index: int, count: int) -> None:
+        self.body = body
+        self.index = index
+        self.count = count
 
 
 def segment_finding(
@@ -105,8 +134,7 @@ class SequenceWalk:
     def __init__(self, definition: SetDef, known_tags: frozenset[str]) -> None:
         self._definition = definition
         self._known = known_tags
-        root = compiled(definition)
-        self._stack = [_Frame(root, -1, [0] * len(root.nodes))]
+        self._stack = [_Frame(compiled(definition), -1, 0)]
         self.findings: list[Finding] = []
 
     def place(self, segment: Segment, position: int) -> SegmentDef | None:
@@ -114,53 +142,39 @@ class SequenceWalk:
         the segment's definition where it landed, or None when it fits nowhere."""
         tag = segment.tag
         stack = self._stack
-        depth = len(stack) - 1
-        found = -1
-        while depth >= 0:
-            frame = stack[depth]
-            # Inside a loop, its first segment again means a new repeat, found in the parent.
-            start = frame.index if frame.index > 0 else (0 if frame.body.loop is None else 1)
-            found = frame.body.find(tag, start)
-            if found >= 0:
-                break
-            depth -= 1
+        frame = stack[-1]
+        body = frame.body
+        nexts = body.next_at.get(tag)
+        found = -1 if nexts is None else nexts[frame.index + 1]
         if found < 0:
-            self._stray(segment, position)
-            return None
-        while len(stack) - 1 > depth:
-            self._close(stack.pop(), position)
-        frame = stack[depth]
-        self._skipped(frame, frame.index + 1, found, position)
+            # Not forward in the innermost body: look in the enclosing ones.
+            depth = len(stack) - 2
+            while depth >= 0:
+                frame = stack[depth]
+                nexts = frame.body.next_at.get(tag)
+                if nexts is not None and (found := nexts[frame.index + 1]) >= 0:
+                    break
+                depth -= 1
+            if found < 0:
+                self._stray(segment, position)
+                return None
+            while len(stack) - 1 > depth:
+                self._close(stack.pop(), position)
+            body = frame.body
         if found == frame.index:
-            frame.counts[found] += 1
+            frame.count += 1
         else:
+            for index in body.mandatory:
+                if frame.index < index < found:
+                    self._missing(body, index, position)
             frame.index = found
-            frame.counts[found] = 1
-        node = frame.body.nodes[found]
-        count = frame.counts[found]
-        if isinstance(node, SegmentUse):
-            if node.max_use is not None and count > node.max_use:
-                self._add(
-                    tag,
-                    position,
-                    OVER_MAX_USE,
-                    f"{tag} used more than {node.max_use} times here",
-                    segment.offset,
-                )
-            return node.segment
-        if node.max_repeat is not None and count > node.max_repeat:
-            self._add(
-                tag,
-                position,
-                LOOP_OVER_MAX,
-                f"loop {node.id} repeated more than {node.max_repeat} times",
-                segment.offset,
-            )
-        child = frame.body.children[found]
-        counts = [0] * len(child.nodes)
-        counts[0] = 1
-        stack.append(_Frame(child, 0, counts))
-        return node.trigger.segment
+            frame.count = 1
+        if frame.count > body.limits[found]:
+            self._over(body.nodes[found], segment, position)
+        child = body.children.get(found)
+        if child is not None:
+            stack.append(_Frame(child, 0, 1))
+        return body.segments[found]
 
     def finish(self, position: int) -> list[Finding]:
         """Close every open loop at the trailer (set position ``position``); all findings."""
@@ -175,16 +189,25 @@ class SequenceWalk:
         return ""
 
     def _close(self, frame: _Frame, position: int) -> None:
-        self._skipped(frame, frame.index + 1, len(frame.body.nodes), position)
-
-    def _skipped(self, frame: _Frame, start: int, stop: int, position: int) -> None:
         for index in frame.body.mandatory:
-            if start <= index < stop and frame.counts[index] == 0:
-                node = frame.body.nodes[index]
-                what = f"loop {node.id}" if isinstance(node, LoopDef) else "segment"
-                self._add(
-                    node.tag, position, MANDATORY_MISSING, f"mandatory {what} {node.tag} missing"
-                )
+            if index > frame.index:
+                self._missing(frame.body, index, position)
+
+    def _missing(self, body: _Body, index: int, position: int) -> None:
+        node = body.nodes[index]
+        what = f"loop {node.id}" if isinstance(node, LoopDef) else "segment"
+        self._add(node.tag, position, MANDATORY_MISSING, f"mandatory {what} {node.tag} missing")
+
+    def _over(self, node: SegmentUse | LoopDef, segment: Segment, position: int) -> None:
+        tag = segment.tag
+        if isinstance(node, SegmentUse):
+            code, message = OVER_MAX_USE, f"{tag} used more than {node.max_use} times here"
+        else:
+            code, message = (
+                LOOP_OVER_MAX,
+                f"loop {node.id} repeated more than {node.max_repeat} times",
+            )
+        self._add(tag, position, code, message, segment.offset)
 
     def _stray(self, segment: Segment, position: int) -> None:
         tag = segment.tag

@@ -27,6 +27,7 @@ LINE_TAGS = {"850": "PO1", "855": "PO1", "810": "IT1", "856": "HL", "846": "LIN"
 """The segment CTT01 counts, per set."""
 _HASH_QUANTITY = {"850": ("PO1", 2), "810": ("IT1", 2), "856": ("SN1", 2), "846": ("QTY", 2)}
 _CENT = Decimal("0.01")
+_AMOUNT_TAGS = frozenset(("IT1", "SAC", "TXI", "TDS"))
 
 
 def _number(text: str) -> Decimal | None:
@@ -36,8 +37,8 @@ def _number(text: str) -> Decimal | None:
         return None
 
 
-def check_totals(set_id: str, body: list[tuple[int, Segment]]) -> list[Finding]:
-    """CTT (and for an 810, TDS) findings for a set body of ``(set position, segment)``."""
+def check_totals(set_id: str, body: list[Segment]) -> list[Finding]:
+    """CTT (and for an 810, TDS) findings for a set body (``body[0]`` is at set position 2)."""
     findings: list[Finding] = []
     line_tag = LINE_TAGS.get(set_id)
     hashed = _HASH_QUANTITY.get(set_id)
@@ -45,16 +46,21 @@ def check_totals(set_id: str, body: list[tuple[int, Segment]]) -> list[Finding]:
     quantities: list[tuple[Decimal, bool]] = []
     level = ""
     ctt: tuple[int, Segment] | None = None
-    for position, segment in body:
+    hash_tag, hash_position = hashed if hashed is not None else ("", 0)
+    # Most segments are none of these: one set lookup each.
+    counted = frozenset((line_tag or "", "HL", "CTT", hash_tag)) - {""}
+    for position, segment in enumerate(body, 2):
         tag = segment.tag
+        if tag not in counted:
+            continue
         if tag == line_tag:
             lines += 1
         if tag == "HL":
             level = segment.element(3)
         elif tag == "CTT" and ctt is None:
             ctt = (position, segment)
-        if hashed is not None and tag == hashed[0]:
-            quantity = _number(segment.element(hashed[1]))
+        if tag == hash_tag:
+            quantity = _number(segment.element(hash_position))
             if quantity is not None:
                 quantities.append((quantity, level == "I"))
     if ctt is not None and line_tag is not None:
@@ -96,11 +102,13 @@ def _check_ctt(
     return findings
 
 
-def _check_tds(body: list[tuple[int, Segment]]) -> list[Finding]:
+def _check_tds(body: list[Segment]) -> list[Finding]:
     expected = Decimal(0)
     tds: tuple[int, Segment] | None = None
-    for position, segment in body:
+    for position, segment in enumerate(body, 2):
         tag = segment.tag
+        if tag not in _AMOUNT_TAGS:
+            continue
         if tag == "IT1":
             quantity, price = _number(segment.element(2)), _number(segment.element(4))
             if quantity is not None and price is not None:
