@@ -198,7 +198,7 @@ def build_hub(
         drop_scan_s=estate.edi.drop_scan_s,
         ack_sweep_s=estate.edi.ack_sweep_s,
         availability_s=estate.edi.availability_s,
-        stock=None if inventory is None else inventory.apply,
+        stock=(inventory or InventorySync(store, None, clock, wakeups)).apply,
         http=http,
     )
     gateways.update(edi.gateways)

@@ -118,8 +118,8 @@ def worker() -> None:
 @sandbox_app.command("up")
 def sandbox_up(
     host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
-    base_port: Annotated[int, typer.Option(help="First of five consecutive ports.")] = 8101,
-    hub_url: Annotated[str, typer.Option(help="Where the storefront and WMS post.")] = (
+    base_port: Annotated[int, typer.Option(help="First of six consecutive ports.")] = 8101,
+    hub_url: Annotated[str, typer.Option(help="Where the storefront, WMS and retailer post.")] = (
         "http://127.0.0.1:8000"
     ),
     faults: Annotated[str, typer.Option(help="Preset: none or realistic.")] = "realistic",
@@ -130,7 +130,7 @@ def sandbox_up(
         bool, typer.Option("--in-memory", help="Keep every system's database in memory.")
     ] = False,
 ) -> None:
-    """Run the sandbox estate alone: storefront, two ERPs, WMS, customer service."""
+    """Run the sandbox estate alone: storefront, two ERPs, WMS, customer service, EDI retailer."""
     from crossdock.sandbox.estate import run_estate
 
     settings = _settings()

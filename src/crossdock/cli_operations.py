@@ -34,6 +34,7 @@ from crossdock.estate import load_estate, sandbox_estate
 from crossdock.orchestration.clock import SystemClock
 from crossdock.orchestration.exception_desk import ExceptionDesk
 from crossdock.orchestration.intake import InvalidDocument, OrderDesk
+from crossdock.orchestration.sync import InventorySync
 from crossdock.orchestration.system_desk import SystemsDesk
 from crossdock.orchestration.wakeups import InProcessWakeups
 from crossdock.settings import Settings
@@ -91,6 +92,7 @@ def operator_desks() -> Iterator[OperatorDesks]:
                 estate.edi.directory(),
                 EdiOutbox(store, clock),
                 clock,
+                stock=InventorySync(store, None, clock, wakeups).apply,
             ),
         )
     except InvalidDocument as exc:

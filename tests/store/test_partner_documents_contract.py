@@ -361,6 +361,12 @@ def test_an_interchange_is_registered_once_per_sender_and_control_number(store: 
         next_one = uow.partner_documents.register_interchange("ZZ:ACME", "000000906", "f-4", T0)
 
     assert (first, again, other_sender, next_one) == (True, False, True, True)
+    with store.unit_of_work(write=False) as uow:
+        documents = uow.partner_documents
+        # A repeat names the file the interchange first came in: the inbox checks it finished.
+        assert documents.registered_file("ZZ:ACME", "000000905") == "f-1"
+        assert documents.registered_file("ZZ:GLOBEX", "000000905") == "f-3"
+        assert documents.registered_file("ZZ:ACME", "000000907") is None
 
 
 # ------------------------------------------------------------------ outbound documents

@@ -110,6 +110,10 @@ class PartnerDocumentRepository(Protocol):
         """Remember a received interchange; False when this sender sent this number before."""
         ...
 
+    def registered_file(self, sender: str, control_number: str) -> str | None:
+        """The file in which this sender's interchange was first received, if it was."""
+        ...
+
     def record_outbound(self, document: OutboundDocument) -> bool:
         """Track a document we are about to send; False when its key is already tracked."""
         ...

@@ -62,8 +62,9 @@ class InventorySync:
     """Copies stock positions from the system of execution and wakes backordered orders."""
 
     def __init__(
-        self, store: Store, source: InventorySource, clock: Clock, wakeups: Wakeups
+        self, store: Store, source: InventorySource | None, clock: Clock, wakeups: Wakeups
     ) -> None:
+        """``source`` may be None where positions only arrive by :meth:`apply` (846s)."""
         self.store = store
         self.source = source
         self.clock = clock
@@ -71,6 +72,8 @@ class InventorySync:
 
     async def run_once(self) -> SyncReport:
         """One full refresh."""
+        if self.source is None:
+            return SyncReport()
         positions = await self.source.positions()
         report = await self.store.run(self.apply, list(positions))
         if report.woken_orders:

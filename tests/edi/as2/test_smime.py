@@ -234,3 +234,27 @@ async def test_required_mic_algorithms_we_do_not_support_fail_the_mdn(hub: Hub) 
         response = await http.post("/as2", content=message.body, headers=headers)
     mdn = parse_mdn(response.headers["Content-Type"], response.content)
     assert mdn.disposition == Disposition.failure("unsupported MIC-algorithms")
+
+
+async def test_a_signed_mdn_asked_with_sha1_carries_a_sha1_mic_and_a_sha256_signature(
+    hub: Hub, our_identity: Identity
+) -> None:
+    hub.agreements[(PARTNER, US)] = As2Agreement(
+        our_id=US, partner_id=PARTNER, sign_with=our_identity
+    )
+    message = build_message(X12, As2Agreement(our_id=PARTNER, partner_id=US, url="http://h/as2"))
+    headers = dict(message.headers)
+    headers["Disposition-Notification-Options"] = (
+        "signed-receipt-protocol=optional, pkcs7-signature; signed-receipt-micalg=optional, sha-1"
+    )
+    async with hub.http() as http:
+        response = await http.post("/as2", content=message.body, headers=headers)
+
+    assert response.status_code == 200
+    content_type = response.headers["Content-Type"]
+    assert "micalg=sha-256" in content_type
+    mdn = parse_mdn(content_type, response.content)
+    assert mdn.signed
+    assert mdn.disposition.ok
+    assert mdn.mic is not None
+    assert mdn.mic.algorithm == "sha-1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crossdock.channels.edi.handlers import new_exception_id
 from crossdock.orchestration.clock import Clock
 from crossdock.orchestration.partner_documents import OutboundDocument
 from crossdock.orchestration.store import Store, TimelineEntry
@@ -31,7 +32,7 @@ class AcknowledgementWatch:
                 )
                 uow.exceptions.raise_exception(
                     ExceptionRecord(
-                        exception_id=f"edi-997-{document.document_key}",
+                        exception_id=new_exception_id(),
                         order_id=document.order_id,
                         system=document.partner,
                         operation=f"edi_{document.set_id}",

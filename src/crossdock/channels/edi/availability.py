@@ -4,7 +4,7 @@ A partner with ``846`` among its documents gets, every ``edi.availability_s``, o
 available-to-promise (on hand − reserved − safety stock) per SKU of its assortment and location,
 from the hub's own inventory read model — the figure reservations are made against, so the
 partner is never promised what another channel already holds. Each snapshot is one document,
-keyed by partner and minute: a worker restarting within the minute does not send it twice.
+keyed by partner and period: however many workers run the feed, one snapshot goes out a period.
 """
 
 from __future__ import annotations
@@ -20,8 +20,14 @@ class AvailabilityFeed:
     """Queues each partner's 846 snapshot."""
 
     def __init__(
-        self, store: Store, outbox: EdiOutbox, partners: PartnerDirectory, clock: Clock
+        self,
+        store: Store,
+        outbox: EdiOutbox,
+        partners: PartnerDirectory,
+        clock: Clock,
+        period_s: float = 3600.0,
     ) -> None:
+        self.period_s = period_s
         self.store = store
         self.outbox = outbox
         self.partners = partners
@@ -38,7 +44,10 @@ class AvailabilityFeed:
         for profile in self.subscribers():
             with self.store.unit_of_work(write=False) as uow:
                 positions = uow.inventory.positions(_assortment(profile))
-            report_id = f"{now:%Y%m%d%H%M}"
+            # One key per period, whichever worker gets there first: several workers running the
+            # feed send one snapshot a period between them.
+            period = int(now.timestamp() // self.period_s)
+            report_id = f"{period * self.period_s:.0f}"
             body = build_846(positions, profile, report_id=report_id, reported_at=now)
             file_id = self.outbox.queue_report(
                 profile,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -40,6 +41,7 @@ from crossdock.core.errors import PermanentError
 from crossdock.core.inventory import InventoryPosition
 from crossdock.orchestration.clock import Clock
 from crossdock.orchestration.intake import OrderDesk
+from crossdock.orchestration.partner_documents import PartnerFile
 from crossdock.orchestration.store import Store, TimelineEntry
 from crossdock.orchestration.wakeups import Wakeups
 
@@ -169,7 +171,7 @@ def build_edi_channel(
         return ReceiveOutcome.processed(f"file {receipt.file_id}: {receipt.summary}")
 
     async def mdn_received(mdn: Mdn) -> None:
-        await store.run(_settle_mdn, store, clock, mdn)
+        await store.run(settle_async_mdn, store, clock, mdn)
 
     routers = [edi_router(store, partners, inbox, api_prefix)]
     if any(profile.as2 is not None for profile in partners):
@@ -184,7 +186,7 @@ def build_edi_channel(
         routers=routers,
         watcher=DropWatcher(partners, inbox.receive),
         acks=AcknowledgementWatch(store, clock),
-        availability=AvailabilityFeed(store, outbox, partners, clock),
+        availability=AvailabilityFeed(store, outbox, partners, clock, availability_s),
         drop_scan_s=drop_scan_s,
         ack_sweep_s=ack_sweep_s,
         availability_s=availability_s,
@@ -192,7 +194,7 @@ def build_edi_channel(
     )
 
 
-def _settle_mdn(store: Store, clock: Clock, mdn: Mdn) -> None:
+def settle_async_mdn(store: Store, clock: Clock, mdn: Mdn) -> None:
     """An asynchronous MDN for one of our files: checked against the file, noted on its orders."""
     file_id = mdn.original_message_id.strip("<>").partition("@")[0]
     with store.unit_of_work() as uow:
@@ -200,7 +202,7 @@ def _settle_mdn(store: Store, clock: Clock, mdn: Mdn) -> None:
         if file is None:
             raise PermanentError(f"MDN for {mdn.original_message_id}: no such message of ours")
         try:
-            mdn.check(mdn.original_message_id, Mic.of(file.content))
+            mdn.check(mdn.original_message_id, sent_mic(file))
             verdict = f"MDN: {mdn.disposition}"
         except (MdnRefused, PermanentError) as exc:
             verdict = f"MDN refused our file: {exc}"
@@ -217,3 +219,9 @@ def _settle_mdn(store: Store, clock: Clock, mdn: Mdn) -> None:
             for order_id in file.order_ids
         ]
         uow.timeline.append(entries)
+
+
+def sent_mic(file: PartnerFile) -> Mic:
+    """The MIC of a file as we sent it: recorded at sending, else (unsigned) its content's."""
+    recorded = re.search(r"MIC (\S+, [\w-]+)", file.summary)
+    return Mic.parse(recorded.group(1)) if recorded else Mic.of(file.content)

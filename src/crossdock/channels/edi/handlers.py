@@ -10,6 +10,7 @@ Test traffic (ISA15 T) is mapped (so its errors show) but never reaches an order
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from crossdock.channels.edi.mapping.purchase_order import PurchaseOrder, Purpose
 from crossdock.channels.edi.partner import PartnerProfile
 from crossdock.channels.edi.x12.acknowledgement import FunctionalAck, read_997
 from crossdock.channels.edi.x12.model import Delimiters, FunctionalGroup, TransactionSet
+from crossdock.core.inventory import InventoryPosition
 from crossdock.integration.api.identifiers import new_order_id
 from crossdock.orchestration.intake import FieldProblem, InvalidDocument, OrderDesk
 from crossdock.orchestration.partner_documents import (
@@ -82,6 +84,9 @@ def _purchase_order(
         receipt.status = "partial"
         problems = "; ".join(f"{p.field}: {p.message}" for p in exc.problems)
         receipt.notes.append(f"{where} cannot be mapped: {problems}")
+        if not test:
+            _refused(store, profile, f"edi-{profile.name}-{transaction_set.control_number}",
+                     f"{where} cannot be mapped: {problems}", file_id, now)  # fmt: skip
         return
     if test:
         receipt.notes.append(f"{where} (PO {po.po_number}) is test traffic: no order")
@@ -124,6 +129,8 @@ def _purchase_order(
         receipt.status = "partial"
         problems = "; ".join(f"{p.field}: {p.message}" for p in exc.problems)
         receipt.notes.append(f"{where} (PO {po.po_number}) refused: {problems}")
+        _refused(store, profile, f"edi-{profile.name}-{po.po_number}",
+                 f"PO {po.po_number} ({where}) refused: {problems}", file_id, now)  # fmt: skip
         return
     receipt.order_ids.append(submitted.order_id)
     if not submitted.created:
@@ -194,7 +201,15 @@ def _inventory(
     if test:
         receipt.notes.append(f"{where} is test traffic: {len(positions)} positions not applied")
         return
-    placed = [p.model_copy(update={"location": profile.inventory_location}) for p in positions]
+    # Positions reported per partner location become one position per SKU at ours.
+    on_hand: dict[str, InventoryPosition] = {}
+    for position in positions:
+        found = on_hand.get(position.sku)
+        quantity = position.on_hand + (found.on_hand if found is not None else 0)
+        on_hand[position.sku] = position.model_copy(
+            update={"location": profile.inventory_location, "on_hand": quantity}
+        )
+    placed = list(on_hand.values())
     receipt.stock.extend(placed)
     receipt.notes.append(f"{where}: {len(placed)} positions at {profile.inventory_location}")
 
@@ -233,6 +248,11 @@ def acknowledgements_received(
                     settled[d.document_key] = d
             for document in settled.values():
                 _acknowledged(uow, profile, document, ack, receipt.file_id, now)
+                if (
+                    not document.order_id.startswith("edi-")
+                    and document.order_id not in receipt.order_ids
+                ):
+                    receipt.order_ids.append(document.order_id)
         receipt.notes.append(
             f"997 for our group {ack.group_control_number} ({ack.status}): "
             f"{len(settled)} documents settled"
@@ -271,7 +291,7 @@ def _acknowledged(
     codes = ", ".join(errors.codes) if errors is not None else ", ".join(ack.group_codes)
     uow.exceptions.raise_exception(
         ExceptionRecord(
-            exception_id=f"edi-{document.document_key}",
+            exception_id=new_exception_id(),
             order_id=document.order_id,
             system=profile.name,
             operation=f"edi_{document.set_id}",
@@ -286,6 +306,35 @@ def _acknowledged(
             customer_id=profile.customer_id,
         )
     )
+
+
+def new_exception_id() -> str:
+    """A fresh id for an exception the partner's documents raise (within the column's 64)."""
+    return f"edi-{uuid.uuid4().hex}"
+
+
+def _refused(
+    store: Store, profile: PartnerProfile, order_id: str, error: str, file_id: str, now: datetime
+) -> None:
+    """An 850 the syntax accepted (its 997 says so) but the hub cannot take: a person must act,
+    with the partner, under the pseudo order the exception names (no order exists)."""
+    with store.unit_of_work() as uow:
+        uow.exceptions.raise_exception(
+            ExceptionRecord(
+                exception_id=new_exception_id(),
+                order_id=order_id,
+                system=profile.name,
+                operation="edi_850",
+                source="partner",
+                request={"file_id": file_id},
+                error=error,
+                error_type="edi_refused",
+                first_seen=now,
+                last_seen=now,
+                channel=profile.name,
+                customer_id=profile.customer_id,
+            )
+        )
 
 
 def _line(store: Store, order_id: str, now: datetime, system: str, text: str, file_id: str) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from crossdock.channels.edi import handlers
 from crossdock.channels.edi.outbox import Acknowledgements, EdiOutbox, our_delimiters
@@ -45,6 +45,8 @@ from crossdock.orchestration.intake import OrderDesk
 from crossdock.orchestration.partner_documents import PartnerFile
 from crossdock.orchestration.store import Store
 
+TAKEOVER_AFTER = timedelta(seconds=60)
+"""How long a first receipt may stay unfinished before a repeat of it is taken in its stead."""
 DUPLICATE_INTERCHANGE = "025"
 """TA105 for an interchange whose sender and control number we have seen before."""
 
@@ -117,9 +119,18 @@ class EdiInbox:
                 )
             )
         seen = 0
-        for interchange in read_interchanges(content):
-            seen += 1
-            self._interchange(interchange, partner, receipt, now)
+        try:
+            for interchange in read_interchanges(content):
+                seen += 1
+                self._interchange(interchange, partner, receipt, now)
+        except Exception as exc:
+            # The sender will send it again (AS2 answers 5xx, a drop file stays claimed): mark the
+            # file failed so the repeat is taken, not refused as a duplicate.
+            with self.store.unit_of_work() as uow:
+                uow.partner_documents.settle_file(
+                    receipt.file_id, status="failed", summary=f"{receipt.summary}; failed: {exc}"
+                )
+            raise
         if receipt.stock and self.stock is not None:
             self.stock(receipt.stock)
         if not seen:
@@ -150,11 +161,7 @@ class EdiInbox:
             return
         receipt.partner = profile.name
         control = interchange.control_number
-        with self.store.unit_of_work() as uow:
-            fresh = uow.partner_documents.register_interchange(
-                f"{qualifier}/{sender}", control, receipt.file_id, now
-            )
-        if not fresh:
+        if not self._first_time(f"{qualifier}/{sender}", control, receipt.file_id, now):
             receipt.status = "duplicate"
             receipt.notes.append(f"interchange {control} from {profile.name} was received before")
             ta1 = build_ta1(control, now, "R", DUPLICATE_INTERCHANGE)
@@ -172,10 +179,14 @@ class EdiInbox:
                     self.store, profile, group, interchange.delimiters, receipt, now
                 )
                 continue
+            if broken:
+                # A rejected interchange is answered by its TA1 alone: 997s would speak for
+                # groups nobody read.
+                continue
             ack = acknowledge_group(group_result, AckOptions(loops=profile.ack_loops), scrub)
             if ack is not None:
                 acks.append(ack)
-            if broken or group_result.rejected:
+            if group_result.rejected:
                 receipt.status = "partial"
                 continue
             for transaction_set, set_result in zip(group.sets, group_result.sets, strict=True):
@@ -206,6 +217,31 @@ class EdiInbox:
         wanted = interchange.ack_requested or profile.ta1 == "always" or ta1.element(4) != "A"
         self._answer(profile, interchange, ta1 if wanted else None, acks, receipt)
 
+    def _first_time(self, sender: str, control: str, file_id: str, now: datetime) -> bool:
+        """Register the interchange; False for a repeat of one that was taken in full.
+
+        A repeat of an interchange whose first file never finished (the worker died between
+        registering it and settling the file) is taken again once :data:`TAKEOVER_AFTER` has
+        passed: orders are deduplicated by PO number, so taking it again loses nothing and
+        doubles nothing, where refusing it (TA1 025) would lose the partner's orders.
+        """
+        with self.store.unit_of_work() as uow:
+            documents = uow.partner_documents
+            if documents.register_interchange(sender, control, file_id, now):
+                return True
+            first_id = documents.registered_file(sender, control)
+            first = None if first_id is None else documents.file(first_id)
+            if first is None or first.status not in ("received", "failed"):
+                return False
+            if first.status == "received" and now - first.at < TAKEOVER_AFTER:
+                return False  # still being taken in, most likely by another worker
+            documents.settle_file(
+                first.file_id,
+                status="superseded",
+                summary=f"{first.summary}; interchange {control} taken again in file {file_id}",
+            )
+        return True
+
     def _answer(
         self,
         profile: PartnerProfile,
@@ -223,6 +259,7 @@ class EdiInbox:
                 sets=tuple(acks),
                 order_id=receipt.order_ids[0] if receipt.order_ids else "",
                 answering=interchange.control_number,
+                usage="T" if interchange.usage == "T" else "",
             )
         )
         receipt.acknowledgements.append(file_id)

@@ -69,6 +69,8 @@ class Acknowledgements:
     empty when it created none."""
     answering: str
     """The received ISA13."""
+    usage: str = ""
+    """ISA15 of our answer: a test interchange (``T``) is answered as test; empty: the profile's."""
 
 
 class EdiOutbox:
@@ -100,7 +102,7 @@ class EdiOutbox:
             uow.partner_documents.archive(file)
             uow.partner_documents.settle_file(
                 file.file_id,
-                status="sent",
+                status="rendered",
                 summary=document.description,
                 order_ids=[document.order_id],
             )
@@ -154,9 +156,12 @@ class EdiOutbox:
         order_id = acks.order_id or f"edi-{profile.name}-{acks.answering}"
         with self.store.unit_of_work() as uow:
             sets = [("997", body) for body in acks.sets]
-            file, _ = self._render(uow, profile, sets, acks.ta1, now)
+            file, _ = self._render(uow, profile, sets, acks.ta1, now, usage=acks.usage)
             uow.partner_documents.archive(file)
-            what = ("TA1 and " if acks.ta1 is not None else "") + f"{len(sets)} 997"
+            parts = (["TA1"] if acks.ta1 is not None else []) + (
+                [f"{len(sets)} 997"] if sets else []
+            )
+            what = " and ".join(parts)
             description = f"{what} for interchange {acks.answering}"
             uow.partner_documents.settle_file(
                 file.file_id,
@@ -173,6 +178,12 @@ class EdiOutbox:
     def queue_report(self, profile: PartnerProfile, report: Report) -> str | None:
         """Archive a report (an 846) once per key, track it for its 997 and queue its delivery;
         returns its file id, or None when this report was queued before."""
+        try:
+            return self._queue_report(profile, report)
+        except _AlreadyQueued:
+            return None
+
+    def _queue_report(self, profile: PartnerProfile, report: Report) -> str | None:
         now = self.clock.now()
         with self.store.unit_of_work() as uow:
             if uow.partner_documents.outbound(report.document_key) is not None:
@@ -183,7 +194,7 @@ class EdiOutbox:
                 file.file_id, status="queued", summary=report.description
             )
             expect = timedelta(hours=profile.deadlines.expect_997_hours)
-            uow.partner_documents.record_outbound(
+            tracked = uow.partner_documents.record_outbound(
                 OutboundDocument(
                     document_key=report.document_key,
                     partner=profile.name,
@@ -197,6 +208,9 @@ class EdiOutbox:
                     ack_due_at=now + expect,
                 )
             )
+            if not tracked:
+                # Another worker queued this report between our look and now: roll back ours.
+                raise _AlreadyQueued
             _enqueue_send(
                 uow, profile.name, report.order_id, file.file_id, report.description,
                 f"report:{report.document_key}", now,
@@ -210,6 +224,8 @@ class EdiOutbox:
         sets: Sequence[tuple[str, Sequence[Segment]]],
         ta1: Segment | None,
         now: datetime,
+        *,
+        usage: str = "",
     ) -> tuple[PartnerFile, tuple[str, str, tuple[str, ...]]]:
         numbers = uow.partner_documents
         interchange = numbers.next_control_number(profile.name, "interchange")
@@ -224,7 +240,7 @@ class EdiOutbox:
                 now=now,
                 version=profile.interchange_version,
                 delimiters=our_delimiters(profile),
-                usage=profile.usage,
+                usage=usage or profile.usage,
             ),
             [
                 GroupSpec(
@@ -258,6 +274,10 @@ class EdiOutbox:
             status="rendered",
         )
         return file, (isa13, str(group), tuple(f"{n:04d}" for n in set_numbers))
+
+
+class _AlreadyQueued(Exception):
+    """Rolls back a report another worker queued first."""
 
 
 def _enqueue_send(

@@ -100,7 +100,9 @@ class As2Transport:
         if result.mdn is not None:
             return f"AS2 {message_id}: MDN {result.mdn.disposition}"
         if result.awaiting_mdn:
-            return f"AS2 {message_id}: asynchronous MDN awaited"
+            # The MIC is kept with the file: a signed or encrypted message's MIC covers a MIME
+            # entity (random boundary included) that cannot be rebuilt when the MDN comes.
+            return f"AS2 {message_id}: asynchronous MDN awaited; MIC {result.mic}"
         return f"AS2 {message_id}: sent, no MDN asked"
 
     async def aclose(self) -> None:

@@ -116,6 +116,10 @@ class MemoryPartnerDocumentRepository:
         )
         return True
 
+    def registered_file(self, sender: str, control_number: str) -> str | None:
+        found = self.t.partner_interchanges.get((sender, control_number))
+        return None if found is None else found.file_id
+
     def record_outbound(self, document: OutboundDocument) -> bool:
         if document.document_key in self.t.partner_documents:
             return False

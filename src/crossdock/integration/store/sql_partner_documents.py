@@ -148,6 +148,13 @@ class SqlPartnerDocumentRepository(SqlRepository):
             },
         )
 
+    def registered_file(self, sender: str, control_number: str) -> str | None:
+        i = t.partner_interchanges
+        found = self.c.execute(
+            select(i.c.file_id).where(i.c.sender == sender, i.c.control_number == control_number)
+        ).scalar_one_or_none()
+        return None if found is None else str(found)
+
     def record_outbound(self, document: OutboundDocument) -> bool:
         values = {name: getattr(document, name) for name in _DOCUMENT_FIELDS}
         return self._insert_ignore(t.partner_documents, values)

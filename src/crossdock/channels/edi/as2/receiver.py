@@ -239,7 +239,10 @@ class As2Receiver:
         )
         identity = agreement.sign_with if agreement is not None else None
         if envelope.mdn.signature == SIGNATURE_PROTOCOL and identity is not None:
-            report = smime.sign(report, identity, mic.algorithm if mic else DEFAULT_ALGORITHM)
+            # The MIC may be sha-1 (a sender's choice we honour for the digest), but we never sign
+            # with it: the signature then uses sha-256.
+            algorithm = mic.algorithm if mic and smime.can_sign_with(mic.algorithm) else None
+            report = smime.sign(report, identity, algorithm or DEFAULT_ALGORITHM)
         headers = {
             "AS2-Version": AS2_VERSION,
             "AS2-From": quote_name(envelope.as2_to),

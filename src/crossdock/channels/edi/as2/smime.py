@@ -47,6 +47,11 @@ class Identity:
     private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 
+def can_sign_with(micalg: str) -> bool:
+    """Whether :func:`sign` takes this algorithm (sha-1 and md5 are refused for signatures)."""
+    return micalg in _HASHES
+
+
 def sign(entity: MimeEntity, identity: Identity, micalg: str = "sha-256") -> MimeEntity:
     """``entity`` as the first part of a ``multipart/signed`` entity with a detached signature.
 
