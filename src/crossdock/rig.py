@@ -109,13 +109,15 @@ async def in_process_rig(
     worker: WorkerSettings | None = None,
     sandbox_in_memory: bool = False,
     estate: Estate | None = None,
+    database_url: str | None = None,
 ) -> AsyncIterator[Rig]:
     """Start a sandbox estate and an embedded hub wired to each other; stop both afterwards.
 
     ``data_dir`` holds the hub's SQLite file and the sandbox's (a temporary folder if None);
     ``sandbox_in_memory`` keeps the sandbox systems' databases in memory instead (benchmarks
     measure the hub, not the stand-ins for other companies' systems). ``estate`` replaces the
-    sandbox estate (to add an EDI partner, say).
+    sandbox estate (to add an EDI partner, say); ``database_url`` puts the hub's store elsewhere
+    than a SQLite file in ``data_dir`` (a PostgreSQL schema, say).
     """
     with contextlib.ExitStack() as stack:
         if data_dir is None:
@@ -140,7 +142,7 @@ async def in_process_rig(
         sandbox = SandboxEstate(config, hub_client=hub_client)
         clients = sandbox.clients()
         settings = Settings(
-            store=StoreSettings(url=f"sqlite:///{data_dir / 'crossdock.db'}"),
+            store=StoreSettings(url=database_url or f"sqlite:///{data_dir / 'crossdock.db'}"),
             webhooks=WebhookSettings(
                 shopify_secrets=[SecretStr(SHOPIFY_SECRET)], wms_secret=SecretStr(WMS_SECRET)
             ),

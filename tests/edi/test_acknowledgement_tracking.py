@@ -59,9 +59,11 @@ async def closed_order(rig: Rig, root: Path) -> str:
 
 
 async def test_a_997_that_rejects_our_856_settles_it_and_raises_an_exception(
-    tmp_path: Path,
+    tmp_path: Path, hub_database: str | None
 ) -> None:
-    async with in_process_rig(data_dir=tmp_path, estate=partner_estate(tmp_path)) as rig:
+    async with in_process_rig(
+        data_dir=tmp_path, estate=partner_estate(tmp_path), database_url=hub_database
+    ) as rig:
         order_id = await closed_order(rig, tmp_path)
         [asn] = [d for d in documents(rig, order_id) if d.set_id == "856"]
 
@@ -84,9 +86,11 @@ async def test_a_997_that_rejects_our_856_settles_it_and_raises_an_exception(
 
 
 async def test_documents_without_a_997_in_the_partners_window_become_exceptions_once(
-    tmp_path: Path,
+    tmp_path: Path, hub_database: str | None
 ) -> None:
-    async with in_process_rig(data_dir=tmp_path, estate=partner_estate(tmp_path)) as rig:
+    async with in_process_rig(
+        data_dir=tmp_path, estate=partner_estate(tmp_path), database_url=hub_database
+    ) as rig:
         order_id = await closed_order(rig, tmp_path)
         [asn] = [d for d in documents(rig, order_id) if d.set_id == "856"]
         accepted = functional_ack(91, asn.group_control, asn.set_control, "A")

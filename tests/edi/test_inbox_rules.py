@@ -26,8 +26,10 @@ def stocking_estate(root: Path) -> Estate:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    async with in_process_rig(data_dir=tmp_path, estate=stocking_estate(tmp_path)) as running:
+async def rig(tmp_path: Path, hub_database: str | None) -> AsyncIterator[Rig]:
+    async with in_process_rig(
+        data_dir=tmp_path, estate=stocking_estate(tmp_path), database_url=hub_database
+    ) as running:
         yield running
 
 
