@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from crossdock.channels.edi.handlers import new_exception_id
+from crossdock.channels.edi.partner_exception import raise_partner_exception
 from crossdock.orchestration.clock import Clock
 from crossdock.orchestration.partner_documents import OutboundDocument
 from crossdock.orchestration.store import Store, TimelineEntry
-from crossdock.orchestration.store_ops import ExceptionRecord
 
 BATCH = 100
 
@@ -30,20 +29,15 @@ class AcknowledgementWatch:
                     f"(ISA13 {document.interchange_control}, GS06 {document.group_control}, "
                     f"ST02 {document.set_control}) after {waited.total_seconds() / 3600:.1f} h"
                 )
-                uow.exceptions.raise_exception(
-                    ExceptionRecord(
-                        exception_id=new_exception_id(),
-                        order_id=document.order_id,
-                        system=document.partner,
-                        operation=f"edi_{document.set_id}",
-                        source="partner",
-                        request={"file_id": document.file_id},
-                        error=error,
-                        error_type="edi_997_overdue",
-                        first_seen=now,
-                        last_seen=now,
-                        channel=document.partner,
-                    )
+                raise_partner_exception(
+                    uow,
+                    partner=document.partner,
+                    order_id=document.order_id,
+                    operation=f"edi_{document.set_id}",
+                    error_type="edi_997_overdue",
+                    error=error,
+                    file_id=document.file_id,
+                    now=now,
                 )
                 uow.timeline.append(
                     [

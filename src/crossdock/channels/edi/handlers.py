@@ -10,7 +10,6 @@ Test traffic (ISA15 T) is mapped (so its errors show) but never reaches an order
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from crossdock.channels.edi.mapping.canonical_order import to_order
 from crossdock.channels.edi.mapping.inventory_846 import parse_846
 from crossdock.channels.edi.mapping.purchase_order import PurchaseOrder, Purpose, parse_850
 from crossdock.channels.edi.partner import PartnerProfile
+from crossdock.channels.edi.partner_exception import raise_partner_exception
 from crossdock.channels.edi.x12.acknowledgement import FunctionalAck, read_997
 from crossdock.channels.edi.x12.model import Delimiters, FunctionalGroup, TransactionSet
 from crossdock.core.inventory import InventoryPosition
@@ -29,7 +29,6 @@ from crossdock.orchestration.partner_documents import (
     PurchaseOrderRecord,
 )
 from crossdock.orchestration.store import Store, TimelineEntry, UnitOfWork
-from crossdock.orchestration.store_ops import ExceptionRecord
 
 if TYPE_CHECKING:
     from crossdock.channels.edi.inbox import InboundReceipt
@@ -289,28 +288,18 @@ def _acknowledged(
         return
     errors = next((s for s in ack.sets if s.control_number == document.set_control), None)
     codes = ", ".join(errors.codes) if errors is not None else ", ".join(ack.group_codes)
-    uow.exceptions.raise_exception(
-        ExceptionRecord(
-            exception_id=new_exception_id(),
-            order_id=document.order_id,
-            system=profile.name,
-            operation=f"edi_{document.set_id}",
-            source="partner",
-            request={"file_id": document.file_id},
-            error=f"{profile.name} rejected our {document.set_id} (GS06 "
-            f"{document.group_control}, ST02 {document.set_control}): codes {codes or 'none'}",
-            error_type="edi_rejected",
-            first_seen=now,
-            last_seen=now,
-            channel=profile.name,
-            customer_id=profile.customer_id,
-        )
+    raise_partner_exception(
+        uow,
+        partner=profile.name,
+        order_id=document.order_id,
+        operation=f"edi_{document.set_id}",
+        error_type="edi_rejected",
+        error=f"{profile.name} rejected our {document.set_id} (GS06 {document.group_control}, "
+        f"ST02 {document.set_control}): codes {codes or 'none'}",
+        file_id=document.file_id,
+        now=now,
+        customer_id=profile.customer_id,
     )
-
-
-def new_exception_id() -> str:
-    """A fresh id for an exception the partner's documents raise (within the column's 64)."""
-    return f"edi-{uuid.uuid4().hex}"
 
 
 def _refused(
@@ -319,21 +308,16 @@ def _refused(
     """An 850 the syntax accepted (its 997 says so) but the hub cannot take: a person must act,
     with the partner, under the pseudo order the exception names (no order exists)."""
     with store.unit_of_work() as uow:
-        uow.exceptions.raise_exception(
-            ExceptionRecord(
-                exception_id=new_exception_id(),
-                order_id=order_id,
-                system=profile.name,
-                operation="edi_850",
-                source="partner",
-                request={"file_id": file_id},
-                error=error,
-                error_type="edi_refused",
-                first_seen=now,
-                last_seen=now,
-                channel=profile.name,
-                customer_id=profile.customer_id,
-            )
+        raise_partner_exception(
+            uow,
+            partner=profile.name,
+            order_id=order_id,
+            operation="edi_850",
+            error_type="edi_refused",
+            error=error,
+            file_id=file_id,
+            now=now,
+            customer_id=profile.customer_id,
         )
 
 

@@ -12,10 +12,11 @@ count) belong to the validator; reading keeps CTT and AMT as sent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 
 from pydantic import Field
 
@@ -25,6 +26,8 @@ from crossdock.channels.edi.mapping.x12_values import parse_dt, parse_r
 from crossdock.channels.edi.x12.model import Delimiters, Segment, TransactionSet
 from crossdock.core.value import Value
 from crossdock.orchestration.intake import FieldProblem, InvalidDocument
+
+T = TypeVar("T")
 
 
 class Purpose(StrEnum):
@@ -245,16 +248,7 @@ def _number(
     *,
     required: bool = False,
 ) -> Decimal | None:
-    text = found.element(position)
-    if not text:
-        if required:
-            problems.append(FieldProblem(where, "required"))
-        return None
-    try:
-        return parse_r(text)
-    except ValueError as exc:
-        problems.append(FieldProblem(where, str(exc)))
-        return None
+    return _parsed(found, position, where, problems, parse_r, required=required)
 
 
 def _date(
@@ -265,13 +259,26 @@ def _date(
     *,
     required: bool = False,
 ) -> date | None:
+    return _parsed(found, position, where, problems, parse_dt, required=required)
+
+
+def _parsed(
+    found: Segment,
+    position: int,
+    where: str,
+    problems: list[FieldProblem],
+    parse: Callable[[str], T],
+    *,
+    required: bool,
+) -> T | None:
+    """Element ``position`` parsed; a missing required one or a bad one is a named problem."""
     text = found.element(position)
     if not text:
         if required:
             problems.append(FieldProblem(where, "required"))
         return None
     try:
-        return parse_dt(text)
+        return parse(text)
     except ValueError as exc:
         problems.append(FieldProblem(where, str(exc)))
         return None

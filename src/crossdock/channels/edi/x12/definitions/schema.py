@@ -9,6 +9,7 @@ set. Everything is frozen so definitions can be shared between versions and prec
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -207,3 +208,25 @@ class Catalog:
     ) -> LoopDef:
         """A loop started by its first segment, which is mandatory in each repeat."""
         return LoopDef(loop_id, tuple(body), requirement, max_repeat)
+
+
+def rule_broken(
+    kind: RuleKind,
+    present: AbstractSet[int],
+    first: int,
+    every: AbstractSet[int],
+    others: AbstractSet[int],
+) -> bool:
+    """Whether a syntax note is broken, given the positions of the elements that are present.
+
+    ``every`` is the note's positions, ``first`` the first of them, ``others`` the rest.
+    """
+    if kind is RuleKind.PAIRED:
+        return bool(present & every) and not every <= present
+    if kind is RuleKind.REQUIRED:
+        return present.isdisjoint(every)
+    if kind is RuleKind.CONDITIONAL:
+        return first in present and not others <= present
+    if kind is RuleKind.LIST_CONDITIONAL:
+        return first in present and present.isdisjoint(others)
+    return len(present & every) > 1

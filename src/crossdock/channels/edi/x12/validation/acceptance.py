@@ -21,8 +21,8 @@ import string
 from crossdock.channels.edi.x12.definitions.schema import (
     ElementDef,
     Requirement,
-    RuleKind,
     SegmentDef,
+    rule_broken,
 )
 
 JOIN = "\x1f"
@@ -153,17 +153,7 @@ def _rules_hold(definition: SegmentDef, presence: tuple[bool, ...]) -> bool:
     for rule in definition.rules:
         every = set(rule.positions)
         first, others = rule.positions[0], every - {rule.positions[0]}
-        kind = rule.kind
-        if kind is RuleKind.PAIRED:
-            broken = bool(present & every) and not every <= present
-        elif kind is RuleKind.REQUIRED:
-            broken = present.isdisjoint(every)
-        elif kind is RuleKind.CONDITIONAL:
-            broken = first in present and not others <= present
-        elif kind is RuleKind.LIST_CONDITIONAL:
-            broken = first in present and present.isdisjoint(others)
-        else:
-            broken = len(present & every) > 1
+        broken = rule_broken(rule.kind, present, first, every, others)
         if broken:
             return False
     return True

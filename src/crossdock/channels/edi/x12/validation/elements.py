@@ -16,6 +16,7 @@ from crossdock.channels.edi.x12.definitions.schema import (
     RuleKind,
     SegmentDef,
     SyntaxRule,
+    rule_broken,
 )
 from crossdock.channels.edi.x12.model import Finding, Segment, Severity
 
@@ -197,17 +198,7 @@ def check_elements(
     if compiled.rules:
         present = {i for i, value in enumerate(values, 1) if value}
         for rule, first, every, others in compiled.rules:
-            kind = rule.kind
-            if kind is RuleKind.PAIRED:
-                broken = bool(present & every) and not every <= present
-            elif kind is RuleKind.REQUIRED:
-                broken = present.isdisjoint(every)
-            elif kind is RuleKind.CONDITIONAL:
-                broken = first in present and not others <= present
-            elif kind is RuleKind.LIST_CONDITIONAL:
-                broken = first in present and present.isdisjoint(others)
-            else:
-                broken = len(present & every) > 1
+            broken = rule_broken(rule.kind, present, first, every, others)
             if broken:
                 findings += _check_rule(segment, position, definition, rule)
     return findings
