@@ -18,5 +18,6 @@ def test_bench_edi_reports_throughput_memory_machine_and_settings() -> None:
     assert figures["sets_per_s"] > 0
     assert figures["error_findings"] == 0, "the generated mailbag must be valid X12"
     assert figures["traced_peak_mb"] > 0
+    assert figures["ratio_to_baseline"] > 1, "reading and validating costs more than a bare split"
     assert figures["runs"] == 1
     assert figures["machine"]["cores"] >= 1

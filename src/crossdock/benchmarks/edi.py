@@ -64,6 +64,9 @@ class EdiRun:
     sets: int
     errors: int
     """Error findings on sets (the generated mailbag should have none)."""
+    baseline_seconds: float = 0.0
+    """The same run's baseline: splitting the mailbag into segments and elements with str.split,
+    the least any X12 reader must do (a machine-relative yardstick on a noisy machine)."""
 
 
 @dataclass
@@ -76,6 +79,9 @@ class EdiBenchReport:
     runs: list[EdiRun]
     traced_peak_bytes: int
     max_rss_bytes: int
+    traced_peak_half_bytes: int = 0
+    """Traced peak reading and validating the first half of the mailbag: memory is flat when it
+    is about the full mailbag's."""
     machine: dict[str, Any] = field(default_factory=describe_machine)
 
     @property
@@ -93,6 +99,19 @@ class EdiBenchReport:
         """Median transaction sets read and validated a second."""
         return self.runs[0].sets / self.seconds if self.seconds else 0.0
 
+    @property
+    def baseline_mb_per_s(self) -> float:
+        """Median throughput of the str.split baseline."""
+        seconds = median([run.baseline_seconds for run in self.runs])
+        return self.size_bytes / 1e6 / seconds if seconds else 0.0
+
+    @property
+    def ratio_to_baseline(self) -> float:
+        """Median over the runs of (read + validate time) / (baseline time): how many times the
+        bare split the full work costs, measured side by side."""
+        ratios = [r.seconds / r.baseline_seconds for r in self.runs if r.baseline_seconds]
+        return median(ratios) if ratios else 0.0
+
     def as_dict(self) -> dict[str, Any]:
         """The figures as JSON-ready data."""
         return {
@@ -109,7 +128,10 @@ class EdiBenchReport:
             "sets_per_s": round(self.sets_per_s, 1),
             "target_mb_per_s": TARGET_MB_S,
             "target_met": self.mb_per_s >= TARGET_MB_S,
+            "baseline_split_mb_per_s": round(self.baseline_mb_per_s, 1),
+            "ratio_to_baseline": round(self.ratio_to_baseline, 2),
             "traced_peak_mb": round(self.traced_peak_bytes / 1e6, 2),
+            "traced_peak_half_mailbag_mb": round(self.traced_peak_half_bytes / 1e6, 2),
             "max_rss_mb": round(self.max_rss_bytes / 1e6, 1),
             "machine": self.machine,
         }
@@ -125,7 +147,11 @@ class EdiBenchReport:
                 f"  median {d['seconds']} s over {d['runs']} runs {d['seconds_runs']}",
                 f"  {d['mb_per_s']} MB/s, {d['sets_per_s']} sets/s "
                 f"(target {TARGET_MB_S} MB/s: {verdict})",
-                f"  peak traced allocations {d['traced_peak_mb']} MB, max RSS {d['max_rss_mb']} MB",
+                f"  baseline str.split {d['baseline_split_mb_per_s']} MB/s; read+validate costs "
+                f"{d['ratio_to_baseline']}x the split (median of per-run ratios)",
+                f"  peak traced allocations {d['traced_peak_mb']} MB "
+                f"({d['traced_peak_half_mailbag_mb']} MB for half the mailbag), "
+                f"max RSS {d['max_rss_mb']} MB",
                 f"  machine: {d['machine']['cpu']}, {d['machine']['cores']} cores, "
                 f"Python {d['machine']['python']}",
             ]
@@ -257,14 +283,21 @@ def run_edi_bench(settings: EdiBenchSettings) -> EdiBenchReport:
     runs = []
     for _ in range(settings.runs):
         started = time.perf_counter()
+        _split(mailbag)
+        baseline = time.perf_counter() - started
+        started = time.perf_counter()
         sets, errors = _pass(mailbag)
-        runs.append(EdiRun(seconds=time.perf_counter() - started, sets=sets, errors=errors))
-    tracemalloc.start()
-    try:
-        _pass(mailbag)
-        _, traced_peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+        runs.append(
+            EdiRun(
+                seconds=time.perf_counter() - started,
+                sets=sets,
+                errors=errors,
+                baseline_seconds=baseline,
+            )
+        )
+    half = mailbag[: mailbag.find("ISA", len(mailbag) // 2)]
+    traced_half = _traced_peak(half)
+    traced_peak = _traced_peak(mailbag)
     # ru_maxrss is in kilobytes on Linux (bytes on macOS; the figure is then only indicative).
     max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return EdiBenchReport(
@@ -274,4 +307,20 @@ def run_edi_bench(settings: EdiBenchSettings) -> EdiBenchReport:
         runs=runs,
         traced_peak_bytes=traced_peak,
         max_rss_bytes=max_rss,
+        traced_peak_half_bytes=traced_half,
     )
+
+
+def _split(mailbag: str) -> int:
+    """The baseline: every segment split into its elements, nothing else (``~`` and ``*``)."""
+    return sum(len(segment.split("*")) for segment in mailbag.split("~"))
+
+
+def _traced_peak(mailbag: str) -> int:
+    tracemalloc.start()
+    try:
+        _pass(mailbag)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak
