@@ -98,12 +98,11 @@ class DemoSummary:
             table.add_row(f"status {status}", str(count))
         for system, kinds in sorted(self.systems.items()):
             table.add_row(f"{system}", ", ".join(f"{k}={v}" for k, v in sorted(kinds.items())))
-        console.print(table)
-        for key in ("sent", "acknowledged", "acknowledged_855", "shipped", "invoiced"):
-            if self.edi:
-                table.add_row(f"edi {key}", str(self.edi.get(key, 0)))
         if self.edi:
+            for key in ("sent", "acknowledged", "acknowledged_855", "shipped", "invoiced"):
+                table.add_row(f"edi {key}", str(self.edi.get(key, 0)))
             table.add_row("edi findings", str(self.edi.get("findings_count", 0)))
+        console.print(table)
         for hold in self.on_hold[:20]:
             console.print(
                 f"[yellow]on hold[/yellow] {hold['order_id']}: {'; '.join(hold['reasons'])}"
