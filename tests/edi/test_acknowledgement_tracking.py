@@ -22,7 +22,9 @@ def documents(rig: Rig, order_id: str) -> list[OutboundDocument]:
         return uow.partner_documents.outbound_for_order(order_id)
 
 
-def functional_ack(control: int, group: str, set_control: str, status: str) -> bytes:
+def functional_ack(
+    control: int, group: str, set_control: str, status: str, usage: str = "P"
+) -> bytes:
     """The partner's 997 for our group ``group`` (GS01 SH), one AK2 loop for ``set_control``."""
     codes = "" if status == "A" else "*5"
     body = [
@@ -33,7 +35,7 @@ def functional_ack(control: int, group: str, set_control: str, status: str) -> b
     ]
     isa = (
         f"ISA*00*{'':10}*00*{'':10}*ZZ*{'ACMERETAIL':15}*ZZ*{'CROSSDOCK':15}*261127*1300*U*00401*"
-        f"{control:09d}*0*P*>"
+        f"{control:09d}*0*{usage}*>"
     )
     segments = [
         isa,
@@ -114,3 +116,23 @@ async def test_documents_without_a_997_in_the_partners_window_become_exceptions_
             raised = uow.exceptions.search(ExceptionQuery(order_id=order_id, system=PARTNER))
         assert sorted(r.operation for r in raised) == ["edi_810", "edi_855"]
         assert {r.error_type for r in raised} == {"edi_997_overdue"}
+
+
+async def test_a_test_997_does_not_settle_production_documents(
+    tmp_path: Path, hub_database: str | None
+) -> None:
+    async with in_process_rig(
+        data_dir=tmp_path, estate=partner_estate(tmp_path), database_url=hub_database
+    ) as rig:
+        order_id = await closed_order(rig, tmp_path)
+        [asn] = [d for d in documents(rig, order_id) if d.set_id == "856"]
+
+        receipt = rig.hub.edi.inbox.receive_now(
+            functional_ack(92, asn.group_control, asn.set_control, "R", usage="T"),
+            "api", "997-test.edi", PARTNER,
+        )  # fmt: skip
+
+        assert receipt.status == "test"
+        assert [d.ack_status for d in documents(rig, order_id) if d.set_id == "856"] == ["pending"]
+        with rig.hub.store.unit_of_work(write=False) as uow:
+            assert uow.exceptions.search(ExceptionQuery(order_id=order_id, system=PARTNER)) == []

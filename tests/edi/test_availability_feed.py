@@ -11,7 +11,8 @@ from crossdock.estate import Estate
 from crossdock.rig import in_process_rig
 from edi.test_partner_flow import PARTNER, eventually, partner_estate
 
-ASSORTMENT = ("SKU-0001", "SKU-0002")
+ASSORTMENT = ("SKU-0001", "SKU-0002", "SKU-9999")
+"""Two SKUs the WMS stocks, and one it does not (advertised at 0)."""
 
 
 def advertising_estate(root: Path) -> Estate:
@@ -39,6 +40,7 @@ async def test_the_846_advertises_available_to_promise_per_sku_once_a_minute(
         with hub.store.unit_of_work(write=False) as uow:
             positions = uow.inventory.positions(list(ASSORTMENT))
         expected = {sku: Decimal(0) for sku in ASSORTMENT}
+        assert {p.sku for p in positions} == {"SKU-0001", "SKU-0002"}
         for position in positions:
             expected[position.sku] += position.available
         [path] = outbox.glob("*846.edi")
@@ -54,4 +56,8 @@ async def test_the_846_advertises_available_to_promise_per_sku_once_a_minute(
             elif segment.tag == "QTY" and segment.element(1) == "33":
                 advertised[sku] = Decimal(segment.element(2))
         assert advertised == expected
-        assert all(quantity > 0 for quantity in advertised.values())
+        assert advertised["SKU-9999"] == 0
+        assert all(advertised[sku] > 0 for sku in ("SKU-0001", "SKU-0002"))
+        [bia] = [s for s in transaction_set.segments if s.tag == "BIA"]
+        assert len(bia.element(3)) == 12, "BIA03 is the period's start, YYYYMMDDHHMM"
+        assert bia.element(3).startswith("20")

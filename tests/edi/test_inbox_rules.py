@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from crossdock.channels.edi.mapping.canonical_order import to_order
+from crossdock.channels.edi.mapping.purchase_order import parse_850
 from crossdock.channels.edi.x12.envelope import read_interchanges
 from crossdock.estate import Estate
 from crossdock.orchestration.partner_documents import PartnerFile
@@ -130,3 +132,29 @@ def test_an_846_reported_per_partner_location_becomes_one_position_per_sku(rig: 
     with rig.hub.store.unit_of_work(write=False) as uow:
         [position] = uow.inventory.positions(["SKU-0001"], location="WH-3PL")
     assert position.on_hand == Decimal(42)
+
+
+def test_a_repeat_keeps_the_po_a_dead_first_receipt_did_not_so_documents_can_be_written(
+    rig: Rig,
+) -> None:
+    raw = purchase_order("PO-6005", 66)
+    [interchange] = read_interchanges(raw)
+    transaction_set = interchange.groups[0].sets[0]
+    po = parse_850(transaction_set, interchange.delimiters)
+    now = rig.hub.clock.now()
+    with rig.hub.store.unit_of_work(write=False) as uow:
+        customer = uow.masterdata.customer("C0003")
+    assert customer is not None
+    profile = rig.hub.edi.partners.get(PARTNER)
+    assert profile is not None
+    # As a first receipt that died after creating the order, before keeping its PO.
+    order = to_order(po, profile=profile, customer=customer, order_id="ord_dead", received_at=now)
+    rig.hub.desk.submit(order, source=PARTNER, dedupe_key=None)
+
+    receipt = rig.hub.edi.inbox.receive_now(raw, "drop", "po.edi", PARTNER)
+
+    assert receipt.order_ids == ["ord_dead"]
+    with rig.hub.store.unit_of_work(write=False) as uow:
+        kept = uow.partner_documents.purchase_order("ord_dead")
+    assert kept is not None
+    assert kept.po_number == "PO-6005"

@@ -457,6 +457,24 @@ def test_a_997_for_an_unknown_group_acknowledges_nothing(store: Store) -> None:
     assert outbound(store, "k1").ack_status == "pending"
 
 
+def test_the_997_clock_starts_when_the_file_is_sent_and_only_once(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        uow.partner_documents.record_outbound(document("O-1:856", due=None))
+        uow.partner_documents.record_outbound(document("O-2:856", due=T0))
+    with store.unit_of_work() as uow:
+        started = uow.partner_documents.expect_acknowledgement("f-O-1:856", T0 + 24 * HOUR)
+        again = uow.partner_documents.expect_acknowledgement("f-O-1:856", T0 + 48 * HOUR)
+        running = uow.partner_documents.expect_acknowledgement("f-O-2:856", T0 + 48 * HOUR)
+        unsent = uow.partner_documents.overdue(T0 + 100 * HOUR, 10)
+
+    assert (started, again, running) == (1, 0, 0)
+    assert sorted(d.document_key for d in unsent) == ["O-1:856", "O-2:856"]
+    assert {d.document_key: d.ack_due_at for d in unsent} == {
+        "O-1:856": T0 + 24 * HOUR,
+        "O-2:856": T0,
+    }
+
+
 def test_documents_past_their_997_window_are_reported_overdue_once(store: Store) -> None:
     record(
         store,

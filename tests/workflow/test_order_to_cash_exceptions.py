@@ -390,6 +390,25 @@ def test_a_failed_status_notification_does_not_hold_the_order() -> None:
     assert "status notification to storefront failed: timeout" in outcome.summary
 
 
+def test_an_acknowledgement_the_partner_did_not_get_does_not_hold_its_order() -> None:
+    driver = Driver()
+    driver.receive()
+    before = driver.current
+
+    outcome = driver.send(
+        DeliveryFailed(
+            delivery_id="d9",
+            system="retailco",
+            operation="send_partner_file",
+            reason="MDN refused: processed/error: unexpected-processing-error",
+            classification="permanent",
+        )
+    )
+
+    assert outcome.first.state == before
+    assert "retailco did not get an acknowledgement we sent it" in outcome.summary
+
+
 def test_a_failed_invoice_post_is_sent_again_when_the_hold_is_released() -> None:
     driver = Driver()
     driver.to_released()

@@ -77,6 +77,7 @@ S = OrderStatus
 """The timer that holds an order its owning ERP has not booked in time."""
 
 NOTIFY_STATUS = "notify_status"
+SEND_PARTNER_FILE = "send_partner_file"
 
 
 def _kind(message: Message) -> str:
@@ -374,6 +375,11 @@ class OrderToCash:
             step.put_on_hold((reason,), rule="booking_deadline")
 
     def _delivery_failed(self, step: Step, system: str, operation: str, reason: str) -> None:
+        if operation == SEND_PARTNER_FILE:
+            # An acknowledgement (997, TA1) we owed the partner: its exception is the follow-up;
+            # the order itself is fine.
+            step.note(f"{system} did not get an acknowledgement we sent it: {reason}")
+            return
         if operation == NOTIFY_STATUS:
             waiting_to_close = step.effective is S.INVOICED and (
                 f"{system}:invoiced" not in step.state.notified

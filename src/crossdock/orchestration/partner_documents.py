@@ -138,6 +138,11 @@ class PartnerDocumentRepository(Protocol):
         returns the documents updated, as updated."""
         ...
 
+    def expect_acknowledgement(self, file_id: str, due_at: datetime) -> int:
+        """Start the 997 clock of the pending documents a file carries, once it has been sent
+        (a document waiting in a paused partner's queue is not overdue); returns how many."""
+        ...
+
     def overdue(self, now: datetime, limit: int) -> list[OutboundDocument]:
         """Pending documents past their 997 window, marked ``overdue`` as they are returned."""
         ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -186,3 +187,21 @@ def test_a_ta1_answers_with_the_envelope_status() -> None:
     assert _text(ta1_for(mismatched, NOW)) == "TA1*000003438*260301*0945*E*001"
     with pytest.raises(ValueError, match="TA104"):
         build_ta1("1", NOW, "X", "000")
+
+
+def test_a_5010_group_acknowledged_in_a_4010_997_has_no_ak103() -> None:
+    from crossdock.channels.edi.x12.acknowledgement import AckOptions, acknowledge_group
+    from crossdock.channels.edi.x12.envelope import read_interchanges
+    from crossdock.channels.edi.x12.validator import validate_interchange
+
+    fixture = Path(__file__).parent.parent.parent / "fixtures" / "x12"
+    [interchange] = read_interchanges(fixture / "18_mixed_2GS_3ST_00501_caret_rep__synthetic.edi")
+    group = validate_interchange(interchange).groups[0]
+
+    ours_4010 = acknowledge_group(group, AckOptions(version="004010"))
+    theirs = acknowledge_group(group, AckOptions())
+
+    assert ours_4010 is not None
+    assert theirs is not None
+    assert ours_4010[0].elements == ("PO", group.control_number)
+    assert theirs[0].elements == ("PO", group.control_number, group.version)

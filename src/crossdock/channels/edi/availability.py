@@ -9,9 +9,13 @@ keyed by partner and period: however many workers run the feed, one snapshot goe
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 from crossdock.channels.edi.mapping.inventory_846 import build_846
 from crossdock.channels.edi.outbox import EdiOutbox, Report
 from crossdock.channels.edi.partner import PartnerDirectory, PartnerProfile
+from crossdock.core.inventory import InventoryPosition
 from crossdock.orchestration.clock import Clock
 from crossdock.orchestration.store import Store
 
@@ -42,12 +46,24 @@ class AvailabilityFeed:
         now = self.clock.now()
         queued: list[str] = []
         for profile in self.subscribers():
+            skus = _assortment(profile)
             with self.store.unit_of_work(write=False) as uow:
-                positions = uow.inventory.positions(_assortment(profile))
+                positions = uow.inventory.positions(skus)
+            if not positions:
+                continue  # no stock known at all yet (the first sync has not run)
+            # A snapshot lists the whole assortment: a SKU with no stock row is offered at 0, or
+            # the partner would keep the quantity it was last told.
+            known = {position.sku for position in positions}
+            where = positions[0].location
+            positions += [
+                InventoryPosition(sku=sku, location=where, on_hand=Decimal(0))
+                for sku in skus
+                if sku not in known
+            ]
             # One key per period, whichever worker gets there first: several workers running the
             # feed send one snapshot a period between them.
-            period = int(now.timestamp() // self.period_s)
-            report_id = f"{period * self.period_s:.0f}"
+            start = int(now.timestamp() // self.period_s) * self.period_s
+            report_id = datetime.fromtimestamp(start, UTC).strftime("%Y%m%d%H%M")
             body = build_846(positions, profile, report_id=report_id, reported_at=now)
             file_id = self.outbox.queue_report(
                 profile,

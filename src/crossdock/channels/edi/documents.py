@@ -27,6 +27,16 @@ ACKNOWLEDGING = ("accepted", "backordered", "cancelled")
 """Statuses answered with an 855 (the first of them only)."""
 
 
+def produces_document(profile: PartnerProfile, command: NotifyStatus) -> bool:
+    """Whether this notification can mean a document for the partner (others are only noted)."""
+    status, documents = command.status, profile.documents
+    return (
+        (status in ACKNOWLEDGING and "855" in documents)
+        or (status == "shipped" and "856" in documents)
+        or (status == "invoice_posted" and "810" in documents)
+    )
+
+
 def document_for(
     profile: PartnerProfile,
     command: NotifyStatus,
@@ -60,6 +70,8 @@ def document_for(
         )
     if status == "shipped" and "856" in profile.documents:
         shipment = ShipmentMilestone.model_validate(_required(detail, "shipment", command))
+        if not any(line.quantity > 0 for line in shipment.lines):
+            return None  # a final report that ships nothing (the rest is short): nothing to advise
         if profile.ship_from is None:
             raise PermanentError(
                 f"{profile.name}: an 856 needs the partner profile's ship_from address",

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import os
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,9 @@ log = logging.getLogger("crossdock.edi.drop")
 
 TAKEN = ".taken"
 PROCESSING = ".processing"
-STALE_CLAIM_S = 300.0
+CLAIM_MARK = "~"
+"""Separates a file's own name from its claim's suffix in ``.processing/`` and ``.taken/``."""
+STALE_CLAIM_S = 600.0
 """A claim older than this belonged to a worker that died; the file is taken again."""
 
 Receive = Callable[..., Awaitable[object]]
@@ -55,8 +58,16 @@ class DropWatcher:
             inbox = Path(profile.drop.inbox)
             claimed = await asyncio.to_thread(self._claim, inbox)
             for path in claimed:
-                content = await asyncio.to_thread(path.read_bytes)
-                await self.receive(content, transport="drop", name=path.name, partner=profile.name)
+                try:
+                    content = await asyncio.to_thread(path.read_bytes)
+                    await self.receive(
+                        content, transport="drop", name=original_name(path), partner=profile.name
+                    )
+                except Exception:
+                    # Left claimed: a later scan takes it again once the claim is stale. The other
+                    # files of this scan go on.
+                    log.exception("cannot take %s now", path)
+                    continue
                 await asyncio.to_thread(_move, path, inbox / TAKEN)
                 taken += 1
         return taken
@@ -67,12 +78,15 @@ class DropWatcher:
         claimed: list[Path] = []
         for path in sorted(self._ready(inbox)):
             processing.mkdir(exist_ok=True)
+            # A name of its own: partners reuse names (850.edi every time), and a new upload must
+            # not overwrite a claimed file that is not archived yet.
+            claim = processing / f"{path.name}{CLAIM_MARK}{uuid.uuid4().hex[:12]}"
             try:
-                os.replace(path, processing / path.name)
+                os.replace(path, claim)
             except FileNotFoundError:  # another worker claimed it first
                 continue
             self._last.pop(path, None)
-            claimed.append(processing / path.name)
+            claimed.append(claim)
         if processing.is_dir():
             now = time.time()
             for path in processing.iterdir():
@@ -105,3 +119,9 @@ class DropWatcher:
 def _move(path: Path, folder: Path) -> None:
     folder.mkdir(exist_ok=True)
     os.replace(path, folder / path.name)
+
+
+def original_name(claim: Path) -> str:
+    """The name the partner gave a file, from the name of its claim."""
+    name, mark, _ = claim.name.rpartition(CLAIM_MARK)
+    return name if mark else claim.name

@@ -20,9 +20,7 @@ the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from crossdock.channels.edi.documents import document_for
+from crossdock.channels.edi.documents import document_for, produces_document
 from crossdock.channels.edi.outbox import EdiOutbox
 from crossdock.channels.edi.partner import PartnerProfile
 from crossdock.channels.edi.transport import PartnerTransport
@@ -34,7 +32,7 @@ from crossdock.orchestration.messages import (
     SendPartnerFile,
     StatusNotified,
 )
-from crossdock.orchestration.partner_documents import PartnerFile, PurchaseOrderRecord
+from crossdock.orchestration.partner_documents import PartnerFile
 from crossdock.orchestration.store import Store
 
 
@@ -70,18 +68,24 @@ class EdiPartnerGateway:
             case SendPartnerFile(file_id=file_id):
                 file = await self.store.run(self.outbox.file, file_id)
                 note = await self.transport.send(self.profile, file)
-                await self.store.run(self.outbox.mark_sent, file, note)
+                await self.store.run(self.outbox.mark_sent, file, note, self.profile)
                 return None
             case NotifyStatus(status=status):
                 document = await self.store.run(self._prepare, command)
                 if document is not None:
                     note = await self.transport.send(self.profile, document)
-                    await self.store.run(self.outbox.mark_sent, document, note)
+                    await self.store.run(self.outbox.mark_sent, document, note, self.profile)
                 return StatusNotified(system=self.system, status=status)
             case _:
                 raise PermanentError(f"{self.system} does not support {command.operation}")
 
     def _prepare(self, command: NotifyStatus) -> PartnerFile | None:
+        # A retry of a delivery whose document was written sends that document, byte for byte.
+        tracked = self.outbox.tracked(command.idempotency_key)
+        if tracked is not None:
+            return tracked
+        if not produces_document(self.profile, command):
+            return None
         with self.store.unit_of_work(write=False) as uow:
             record = uow.partner_documents.purchase_order(command.order_id)
         if record is None:
@@ -94,12 +98,9 @@ class EdiPartnerGateway:
             command,
             record,
             now=self.outbox.clock.now(),
-            sent=self._sent(record),
+            sent=lambda set_id: self.outbox.already_sent(record.order_id, set_id),
         )
         return None if document is None else self.outbox.prepare(document)
-
-    def _sent(self, record: PurchaseOrderRecord) -> Callable[[str], bool]:
-        return lambda set_id: self.outbox.already_sent(record.order_id, set_id)
 
     async def aclose(self) -> None:
         """Close the transport."""

@@ -97,6 +97,9 @@ def _purchase_order(
         _cancel(store, desk, profile, po, existing, file_id, receipt, now)
         return
     if existing is not None:
+        # The first receipt may have created the order and died before keeping its PO: keep it
+        # now (the first record stands when there is one), or no 855, 856 or 810 could be written.
+        _remember(store, profile, po, existing, file_id)
         verb = "replaces" if po.purpose is Purpose.REPLACE else "repeats"
         receipt.order_ids.append(existing)
         receipt.notes.append(f"{where} {verb} PO {po.po_number}: order {existing} stands")
@@ -132,19 +135,10 @@ def _purchase_order(
                  f"PO {po.po_number} ({where}) refused: {problems}", file_id, now)  # fmt: skip
         return
     receipt.order_ids.append(submitted.order_id)
+    _remember(store, profile, po, submitted.order_id, file_id)
     if not submitted.created:
         receipt.notes.append(f"{where}: PO {po.po_number} is order {submitted.order_id} already")
         return
-    with store.unit_of_work() as uow:
-        uow.partner_documents.remember_purchase_order(
-            PurchaseOrderRecord(
-                partner=profile.name,
-                po_number=po.po_number,
-                order_id=submitted.order_id,
-                document=po.model_dump(mode="json"),
-                file_id=file_id,
-            )
-        )
     _line(
         store,
         submitted.order_id,
@@ -154,6 +148,22 @@ def _purchase_order(
         file_id,
     )
     receipt.notes.append(f"{where}: PO {po.po_number} → order {submitted.order_id}")
+
+
+def _remember(
+    store: Store, profile: PartnerProfile, po: PurchaseOrder, order_id: str, file_id: str
+) -> None:
+    """Keep the PO with its order (once: a later copy does not replace the first)."""
+    with store.unit_of_work() as uow:
+        uow.partner_documents.remember_purchase_order(
+            PurchaseOrderRecord(
+                partner=profile.name,
+                po_number=po.po_number,
+                order_id=order_id,
+                document=po.model_dump(mode="json"),
+                file_id=file_id,
+            )
+        )
 
 
 def _cancel(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from crossdock.channels.edi import handlers
 from crossdock.channels.edi.outbox import Acknowledgements, EdiOutbox, our_delimiters
@@ -45,8 +45,6 @@ from crossdock.orchestration.intake import OrderDesk
 from crossdock.orchestration.partner_documents import PartnerFile
 from crossdock.orchestration.store import Store
 
-TAKEOVER_AFTER = timedelta(seconds=60)
-"""How long a first receipt may stay unfinished before a repeat of it is taken in its stead."""
 DUPLICATE_INTERCHANGE = "025"
 """TA105 for an interchange whose sender and control number we have seen before."""
 
@@ -175,15 +173,21 @@ class EdiInbox:
         acks: list[list[Segment]] = []
         for group, group_result in zip(interchange.groups, result.groups, strict=True):
             if group.functional_id == "FA":
-                handlers.acknowledgements_received(
-                    self.store, profile, group, interchange.delimiters, receipt, now
-                )
+                if test or broken:
+                    # A test 997 must not settle production documents (group numbers collide),
+                    # nor one in an interchange we refused.
+                    receipt.notes.append(f"997s in {control} not applied: test or refused")
+                else:
+                    handlers.acknowledgements_received(
+                        self.store, profile, group, interchange.delimiters, receipt, now
+                    )
                 continue
             if broken:
                 # A rejected interchange is answered by its TA1 alone: 997s would speak for
                 # groups nobody read.
                 continue
-            ack = acknowledge_group(group_result, AckOptions(loops=profile.ack_loops), scrub)
+            options = AckOptions(loops=profile.ack_loops, version=profile.version)
+            ack = acknowledge_group(group_result, options, scrub)
             if ack is not None:
                 acks.append(ack)
             if group_result.rejected:
@@ -220,10 +224,11 @@ class EdiInbox:
     def _first_time(self, sender: str, control: str, file_id: str, now: datetime) -> bool:
         """Register the interchange; False for a repeat of one that was taken in full.
 
-        A repeat of an interchange whose first file never finished (the worker died between
-        registering it and settling the file) is taken again once :data:`TAKEOVER_AFTER` has
-        passed: orders are deduplicated by PO number, so taking it again loses nothing and
-        doubles nothing, where refusing it (TA1 025) would lose the partner's orders.
+        A repeat of an interchange whose first file has not finished (it failed, its worker died
+        between registering it and settling the file, or it is still being taken in) is taken
+        again: orders are deduplicated by PO number and POs kept once, so taking it again loses
+        nothing and doubles nothing, where refusing it (TA1 025) could lose the partner's orders.
+        The price, when the first was merely slow, is a second 997 for the same group.
         """
         with self.store.unit_of_work() as uow:
             documents = uow.partner_documents
@@ -233,8 +238,6 @@ class EdiInbox:
             first = None if first_id is None else documents.file(first_id)
             if first is None or first.status not in ("received", "failed"):
                 return False
-            if first.status == "received" and now - first.at < TAKEOVER_AFTER:
-                return False  # still being taken in, most likely by another worker
             documents.settle_file(
                 first.file_id,
                 status="superseded",

@@ -88,8 +88,23 @@ class EdiOutbox:
             raise KeyError(file_id)
         return found
 
+    def tracked(self, document_key: str) -> PartnerFile | None:
+        """The file of the document written under this key, if one was."""
+        with self.store.unit_of_work(write=False) as uow:
+            found = uow.partner_documents.outbound(document_key)
+            return None if found is None else _file(uow, found.file_id)
+
     def prepare(self, document: Document) -> PartnerFile:
         """The file carrying ``document``: rendered and archived the first time, the same after."""
+        try:
+            return self._prepare(document)
+        except _AlreadyQueued:
+            # Another attempt of the same delivery wrote it a moment ago: send that one.
+            found = self.tracked(document.document_key)
+            assert found is not None
+            return found
+
+    def _prepare(self, document: Document) -> PartnerFile:
         now = self.clock.now()
         with self.store.unit_of_work() as uow:
             tracked = uow.partner_documents.outbound(document.document_key)
@@ -106,8 +121,7 @@ class EdiOutbox:
                 summary=document.description,
                 order_ids=[document.order_id],
             )
-            expect = timedelta(hours=profile.deadlines.expect_997_hours)
-            uow.partner_documents.record_outbound(
+            recorded = uow.partner_documents.record_outbound(
                 OutboundDocument(
                     document_key=document.document_key,
                     partner=profile.name,
@@ -118,9 +132,11 @@ class EdiOutbox:
                     set_control=controls[2][0],
                     file_id=file.file_id,
                     created_at=now,
-                    ack_due_at=now + expect,
+                    ack_due_at=None,  # the 997 clock starts when the file is sent
                 )
             )
+            if not recorded:
+                raise _AlreadyQueued
             uow.timeline.append(
                 [
                     TimelineEntry(
@@ -136,12 +152,15 @@ class EdiOutbox:
             )
         return file
 
-    def mark_sent(self, file: PartnerFile, note: str) -> None:
-        """Record that a file reached the partner's transport (and what the transport said)."""
+    def mark_sent(self, file: PartnerFile, note: str, profile: PartnerProfile) -> None:
+        """Record that a file reached the partner's transport (and what the transport said), and
+        start the 997 clock of the documents it carries."""
+        expect = timedelta(hours=profile.deadlines.expect_997_hours)
         with self.store.unit_of_work() as uow:
             uow.partner_documents.settle_file(
                 file.file_id, status="sent", summary=f"{file.summary}; {note}".strip("; ")
             )
+            uow.partner_documents.expect_acknowledgement(file.file_id, self.clock.now() + expect)
 
     def already_sent(self, order_id: str, set_id: str) -> bool:
         """Whether a document of this kind went out about the order."""
@@ -193,7 +212,6 @@ class EdiOutbox:
             uow.partner_documents.settle_file(
                 file.file_id, status="queued", summary=report.description
             )
-            expect = timedelta(hours=profile.deadlines.expect_997_hours)
             tracked = uow.partner_documents.record_outbound(
                 OutboundDocument(
                     document_key=report.document_key,
@@ -205,7 +223,7 @@ class EdiOutbox:
                     set_control=controls[2][0],
                     file_id=file.file_id,
                     created_at=now,
-                    ack_due_at=now + expect,
+                    ack_due_at=None,
                 )
             )
             if not tracked:
@@ -248,7 +266,7 @@ class EdiOutbox:
                     sender=profile.us.application_id,
                     receiver=profile.partner.application_id,
                     control_number=group,
-                    version=profile.version,
+                    version=profile.gs_version or profile.version,
                     sets=[
                         SetSpec(set_id=set_id, control_number=number, body=body)
                         for (set_id, body), number in zip(sets, set_numbers, strict=True)

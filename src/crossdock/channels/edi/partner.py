@@ -123,6 +123,9 @@ class PartnerProfile(_Strict):
     """Our ids as this partner knows us."""
     version: Version = "004010"
     """The version we write (ISA12 ``00401``/``00501``, GS08 ``004010``/``005010``)."""
+    gs_version: str = Field("", max_length=12, pattern=r"^(|00[45]010[A-Z]*)$")
+    """GS08 when the partner's guide wants an industry variant (``004010VICS``, ``004010UCS``);
+    empty: ``version``. It must be a variant of ``version``."""
     delimiters: DelimiterSpec = Field(default_factory=DelimiterSpec)
     line_breaks: bool = False
     """Write a line feed after each segment terminator (some partners' tools want one)."""
@@ -161,6 +164,8 @@ class PartnerProfile(_Strict):
     def _one_transport(self) -> PartnerProfile:
         if self.as2 is None and self.drop is None:
             raise ValueError("a partner needs a transport: as2 or drop")
+        if self.gs_version and not self.gs_version.startswith(self.version):
+            raise ValueError(f"gs_version {self.gs_version} is not a variant of {self.version}")
         if self.ack_loops == "errors" and self.version != "004010":
             raise ValueError("ack_loops 'errors' is allowed in 004010 only (5010 requires AK2)")
         return self

@@ -154,6 +154,18 @@ class MemoryPartnerDocumentRepository:
             self.t.partner_documents.put(document.document_key, document)
         return _oldest_first(updated)
 
+    def expect_acknowledgement(self, file_id: str, due_at: datetime) -> int:
+        started = [
+            replace(document, ack_due_at=utc(due_at))
+            for document in self.t.partner_documents.values()
+            if document.file_id == file_id
+            and document.ack_status == "pending"
+            and document.ack_due_at is None
+        ]
+        for document in started:
+            self.t.partner_documents.put(document.document_key, document)
+        return len(started)
+
     def overdue(self, now: datetime, limit: int) -> list[OutboundDocument]:
         now = utc(now)
         due = sorted(

@@ -188,6 +188,15 @@ class SqlPartnerDocumentRepository(SqlRepository):
         ).all()
         return _oldest_first([_outbound(row) for row in rows])
 
+    def expect_acknowledgement(self, file_id: str, due_at: datetime) -> int:
+        d = t.partner_documents
+        result = self.c.execute(
+            update(d)
+            .where(d.c.file_id == file_id, d.c.ack_status == "pending", d.c.ack_due_at.is_(None))
+            .values(ack_due_at=due_at)
+        )
+        return int(result.rowcount or 0)
+
     def overdue(self, now: datetime, limit: int) -> list[OutboundDocument]:
         d = t.partner_documents
         due_rows = (

@@ -101,7 +101,7 @@ def build_856(po: PurchaseOrder, shipment: ShipmentMilestone, dispatch: Dispatch
     top = tree.open(None, "S", has_children=True)
     tree.body.extend(_shipment_segments(po, shipment, dispatch))
     order = tree.open(top, "O", has_children=bool(shipment.cartons if packed else lines))
-    tree.body.append(segment("PRF", po.po_number, "", "", format_date(po.po_date)))
+    tree.body.append(segment("PRF", po.po_number, po.release, "", format_date(po.po_date)))
     if packed:
         for carton in shipment.cartons:
             pack = tree.open(order, "P", has_children=True)

@@ -49,6 +49,9 @@ class AckOptions:
 
     loops: Literal["always", "errors"] = "always"
     """AK2 loops for every set, or (004010 only) only for sets with errors."""
+    version: str = ""
+    """The version our 997 is written in (GS08, ``004010``/``005010``); empty: the received
+    group's. What a 997 may hold (AK103, AK2 loops optional) follows the 997's own version."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,7 +82,7 @@ def acknowledge_group(
     """
     if result.functional_id == "FA" or any(s.set_id == "997" for s in result.sets):
         return None
-    five = result.version.startswith("005")
+    five = (options.version or result.version).startswith("005")
     ak1 = (result.functional_id, result.control_number) + ((result.version,) if five else ())
     body = [Segment("AK1", ak1)]
     for set_result in result.sets:
