@@ -6,8 +6,11 @@ fails to answer) the documents the hub wrote.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from crossdock.channels.edi.ack_watch import AcknowledgementWatch
 from crossdock.orchestration.clock import FakeClock
@@ -60,79 +63,73 @@ async def closed_order(rig: Rig, root: Path) -> str:
     return order_id
 
 
-async def test_a_997_that_rejects_our_856_settles_it_and_raises_an_exception(
-    tmp_path: Path, hub_database: str | None
-) -> None:
+@pytest.fixture
+async def rig(tmp_path: Path, hub_database: str | None) -> AsyncIterator[Rig]:
     async with in_process_rig(
         data_dir=tmp_path, estate=partner_estate(tmp_path), database_url=hub_database
-    ) as rig:
-        order_id = await closed_order(rig, tmp_path)
-        [asn] = [d for d in documents(rig, order_id) if d.set_id == "856"]
+    ) as running:
+        yield running
 
-        ack = functional_ack(90, asn.group_control, asn.set_control, "R")
-        (tmp_path / "in" / "997.edi").write_bytes(ack)
-        await eventually(
-            lambda: (
-                [d.ack_status for d in documents(rig, order_id) if d.set_id == "856"]
-                == ["rejected"]
-            )
-        )
 
-        with rig.hub.store.unit_of_work(write=False) as uow:
-            [raised] = uow.exceptions.search(ExceptionQuery(order_id=order_id, system=PARTNER))
-        assert raised.error_type == "edi_rejected"
-        assert raised.source == "partner"
-        assert f"ST02 {asn.set_control}" in raised.error
-        others = {d.set_id: d.ack_status for d in documents(rig, order_id) if d.set_id != "856"}
-        assert others == {"855": "pending", "810": "pending"}, "another group's 997 is not ours"
+async def answer_856(rig: Rig, root: Path, control: int, status: str) -> tuple[str, str]:
+    """Close an order, then drop the partner's 997 answering its 856 with ``status``; returns
+    the order and the 856's ST02 once the 997 settled it."""
+    order_id = await closed_order(rig, root)
+    [asn] = [d for d in documents(rig, order_id) if d.set_id == "856"]
+    (root / "in" / "997.edi").write_bytes(
+        functional_ack(control, asn.group_control, asn.set_control, status)
+    )
+    settled = {"R": "rejected", "A": "accepted"}[status]
+    await eventually(
+        lambda: [d.ack_status for d in documents(rig, order_id) if d.set_id == "856"] == [settled]
+    )
+    return order_id, asn.set_control
+
+
+async def test_a_997_that_rejects_our_856_settles_it_and_raises_an_exception(
+    rig: Rig, tmp_path: Path
+) -> None:
+    order_id, st02 = await answer_856(rig, tmp_path, 90, "R")
+
+    with rig.hub.store.unit_of_work(write=False) as uow:
+        [raised] = uow.exceptions.search(ExceptionQuery(order_id=order_id, system=PARTNER))
+    assert raised.error_type == "edi_rejected"
+    assert raised.source == "partner"
+    assert f"ST02 {st02}" in raised.error
+    others = {d.set_id: d.ack_status for d in documents(rig, order_id) if d.set_id != "856"}
+    assert others == {"855": "pending", "810": "pending"}, "another group's 997 is not ours"
 
 
 async def test_documents_without_a_997_in_the_partners_window_become_exceptions_once(
-    tmp_path: Path, hub_database: str | None
+    rig: Rig, tmp_path: Path
 ) -> None:
-    async with in_process_rig(
-        data_dir=tmp_path, estate=partner_estate(tmp_path), database_url=hub_database
-    ) as rig:
-        order_id = await closed_order(rig, tmp_path)
-        [asn] = [d for d in documents(rig, order_id) if d.set_id == "856"]
-        accepted = functional_ack(91, asn.group_control, asn.set_control, "A")
-        (tmp_path / "in" / "997.edi").write_bytes(accepted)
-        await eventually(
-            lambda: (
-                [d.ack_status for d in documents(rig, order_id) if d.set_id == "856"]
-                == ["accepted"]
-            )
-        )
+    order_id, _ = await answer_856(rig, tmp_path, 91, "A")
+    sent_at = max(d.created_at for d in documents(rig, order_id))
 
-        window = timedelta(hours=24)  # the profile's default expect_997_hours
-        early = AcknowledgementWatch(rig.hub.store, FakeClock(asn.created_at + window / 2))
-        late = AcknowledgementWatch(rig.hub.store, FakeClock(asn.created_at + window * 1.1))
-        assert early.sweep() == []
-        overdue = late.sweep()
-        assert late.sweep() == [], "an overdue document is reported once"
+    window = timedelta(hours=24)  # the profile's default expect_997_hours
+    early = AcknowledgementWatch(rig.hub.store, FakeClock(sent_at + window / 2))
+    late = AcknowledgementWatch(rig.hub.store, FakeClock(sent_at + window * 1.1))
+    assert early.sweep() == []
+    overdue = late.sweep()
+    assert late.sweep() == [], "an overdue document is reported once"
 
-        assert sorted(d.set_id for d in overdue) == ["810", "855"]
-        with rig.hub.store.unit_of_work(write=False) as uow:
-            raised = uow.exceptions.search(ExceptionQuery(order_id=order_id, system=PARTNER))
-        assert sorted(r.operation for r in raised) == ["edi_810", "edi_855"]
-        assert {r.error_type for r in raised} == {"edi_997_overdue"}
+    assert sorted(d.set_id for d in overdue) == ["810", "855"]
+    with rig.hub.store.unit_of_work(write=False) as uow:
+        raised = uow.exceptions.search(ExceptionQuery(order_id=order_id, system=PARTNER))
+    assert sorted(r.operation for r in raised) == ["edi_810", "edi_855"]
+    assert {r.error_type for r in raised} == {"edi_997_overdue"}
 
 
-async def test_a_test_997_does_not_settle_production_documents(
-    tmp_path: Path, hub_database: str | None
-) -> None:
-    async with in_process_rig(
-        data_dir=tmp_path, estate=partner_estate(tmp_path), database_url=hub_database
-    ) as rig:
-        order_id = await closed_order(rig, tmp_path)
-        [asn] = [d for d in documents(rig, order_id) if d.set_id == "856"]
+async def test_a_test_997_does_not_settle_production_documents(rig: Rig, tmp_path: Path) -> None:
+    order_id = await closed_order(rig, tmp_path)
+    [asn] = [d for d in documents(rig, order_id) if d.set_id == "856"]
 
-        receipt = rig.hub.edi.inbox.receive_now(
-            functional_ack(92, asn.group_control, asn.set_control, "R", usage="T"),
-            "api", "997-test.edi", PARTNER,
-        )  # fmt: skip
+    receipt = rig.hub.edi.inbox.receive_now(
+        functional_ack(92, asn.group_control, asn.set_control, "R", usage="T"),
+        "api", "997-test.edi", PARTNER,
+    )  # fmt: skip
 
-        assert receipt.status == "test"
-        assert [d.ack_status for d in documents(rig, order_id) if d.set_id == "856"] == ["pending"]
-        with rig.hub.store.unit_of_work(write=False) as uow:
-            assert uow.exceptions.search(ExceptionQuery(order_id=order_id, system=PARTNER)) == []
+    assert receipt.status == "test"
+    assert [d.ack_status for d in documents(rig, order_id) if d.set_id == "856"] == ["pending"]
+    with rig.hub.store.unit_of_work(write=False) as uow:
+        assert uow.exceptions.search(ExceptionQuery(order_id=order_id, system=PARTNER)) == []

@@ -121,22 +121,8 @@ class EdiOutbox:
                 summary=document.description,
                 order_ids=[document.order_id],
             )
-            recorded = uow.partner_documents.record_outbound(
-                OutboundDocument(
-                    document_key=document.document_key,
-                    partner=profile.name,
-                    order_id=document.order_id,
-                    set_id=document.set_id,
-                    interchange_control=controls[0],
-                    group_control=controls[1],
-                    set_control=controls[2][0],
-                    file_id=file.file_id,
-                    created_at=now,
-                    ack_due_at=None,  # the 997 clock starts when the file is sent
-                )
-            )
-            if not recorded:
-                raise _AlreadyQueued
+            _track(uow, profile.name, document.document_key, document.order_id,
+                   document.set_id, controls, file.file_id, now)  # fmt: skip
             uow.timeline.append(
                 [
                     TimelineEntry(
@@ -212,23 +198,8 @@ class EdiOutbox:
             uow.partner_documents.settle_file(
                 file.file_id, status="queued", summary=report.description
             )
-            tracked = uow.partner_documents.record_outbound(
-                OutboundDocument(
-                    document_key=report.document_key,
-                    partner=profile.name,
-                    order_id=report.order_id,
-                    set_id=report.set_id,
-                    interchange_control=controls[0],
-                    group_control=controls[1],
-                    set_control=controls[2][0],
-                    file_id=file.file_id,
-                    created_at=now,
-                    ack_due_at=None,
-                )
-            )
-            if not tracked:
-                # Another worker queued this report between our look and now: roll back ours.
-                raise _AlreadyQueued
+            _track(uow, profile.name, report.document_key, report.order_id,
+                   report.set_id, controls, file.file_id, now)  # fmt: skip
             _enqueue_send(
                 uow, profile.name, report.order_id, file.file_id, report.description,
                 f"report:{report.document_key}", now,
@@ -295,7 +266,37 @@ class EdiOutbox:
 
 
 class _AlreadyQueued(Exception):
-    """Rolls back a report another worker queued first."""
+    """Rolls back a document another worker (or attempt) wrote first."""
+
+
+def _track(
+    uow: UnitOfWork,
+    partner: str,
+    document_key: str,
+    order_id: str,
+    set_id: str,
+    controls: tuple[str, str, tuple[str, ...]],
+    file_id: str,
+    now: datetime,
+) -> None:
+    """Track a written document until its 997; raises :class:`_AlreadyQueued` (rolling the
+    transaction back) when another writer tracked one under the same key first."""
+    recorded = uow.partner_documents.record_outbound(
+        OutboundDocument(
+            document_key=document_key,
+            partner=partner,
+            order_id=order_id,
+            set_id=set_id,
+            interchange_control=controls[0],
+            group_control=controls[1],
+            set_control=controls[2][0],
+            file_id=file_id,
+            created_at=now,
+            ack_due_at=None,  # the 997 clock starts when the file is sent
+        )
+    )
+    if not recorded:
+        raise _AlreadyQueued
 
 
 def _enqueue_send(
