@@ -76,8 +76,12 @@ async def run(role: Role, settings: Settings, estate: Estate) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
+        try:
             loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError) as exc:
+            # Windows' loops take no signal handlers, and none can be set off the main thread:
+            # Ctrl-C then stops the process through KeyboardInterrupt, as Python does by default.
+            log.info("no %s handler (%s): stopping falls back to KeyboardInterrupt", sig.name, exc)
     await hub.start(workers=role != "api")
     try:
         if role == "worker":

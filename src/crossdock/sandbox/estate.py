@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 from collections import Counter
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +27,7 @@ from crossdock.sandbox.service import SandboxService
 from crossdock.sandbox.storefront import Storefront, StorefrontConfig, StorefrontFaults
 from crossdock.sandbox.wms import Wms, WmsConfig, WmsFaults
 
+log = logging.getLogger("crossdock.sandbox")
 SERVICE_ORDER = (
     "storefront",
     "legacy_erp",
@@ -302,15 +304,12 @@ class SandboxEstate:
             for i, service in enumerate(self.services.values())
         ]
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self.shutdown)
+        handled = _handle_stop_signals(loop, self.shutdown)
         try:
             await asyncio.gather(*(server.serve() for server in self._servers))
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                    loop.remove_signal_handler(sig)
+            for sig in handled:
+                loop.remove_signal_handler(sig)
             await self.aclose()
 
     @property
@@ -360,3 +359,23 @@ async def run_estate(
             settings["wms_secret"] = SecretStr(wms_secret)
         config = SandboxConfig.preset("realistic" if preset == "realistic" else "none", **settings)
     await SandboxEstate(config).serve(host, base_port)
+
+
+def _handle_stop_signals(
+    loop: asyncio.AbstractEventLoop, stop: Callable[[], None]
+) -> list[signal.Signals]:
+    """Call ``stop`` on SIGINT and SIGTERM where the loop can; returns the signals handled.
+
+    Windows' loops take no signal handlers, and none can be set off the main thread (the tests
+    serve the estate from one): there Ctrl-C stops the estate through KeyboardInterrupt, as
+    Python does by default.
+    """
+    handled: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop)
+        except (NotImplementedError, RuntimeError, ValueError) as exc:
+            log.info("no %s handler (%s): stopping falls back to KeyboardInterrupt", sig.name, exc)
+            continue
+        handled.append(sig)
+    return handled
