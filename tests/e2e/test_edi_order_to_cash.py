@@ -7,10 +7,10 @@ our documents with its own 997, which the hub matches to what it sent.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from crossdock.rig import in_process_rig
+from waiting import eventually
 
 PARTNER = "edi_customer"
 
@@ -64,9 +64,9 @@ async def test_a_repeated_850_interchange_creates_no_second_order(tmp_path: Path
         assert receipt.status == "duplicate"
         assert [row.order.customer_po for row in rig.orders()] == [po.po_number]
         # The TA1 that refused the repeat reaches the retailer, whose translator flags it.
-        deadline = time.monotonic() + 30
-        while not [
-            f for f in retailer.report()["findings"] if f"TA1 for {po.isa13}: R note 025" in str(f)
-        ]:
-            assert time.monotonic() < deadline, retailer.report()["findings"]
-            await rig.hub.wakeups.wait("test", 0.05)
+        refusal = f"TA1 for {po.isa13}: R note 025"
+        await eventually(
+            lambda: any(refusal in str(f) for f in retailer.report()["findings"]),
+            timeout_s=30,
+            what="the retailer receiving the TA1 025",
+        )

@@ -7,12 +7,11 @@ hub writes must read back clean through our own validator.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import waiting
 from crossdock.channels.edi.partner import PartnerProfile
 from crossdock.channels.edi.x12.envelope import read_interchanges
 from crossdock.channels.edi.x12.validator import validate_interchange
@@ -82,11 +81,8 @@ def purchase_order(po_number: str, control: int, *, usage: str = "P", lines: int
 
 
 async def eventually(check: Callable[[], bool], timeout_s: float = 60.0) -> None:
-    """Wait for ``check`` to hold, polling with a deadline."""
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
+    """Wait for ``check`` to hold (the hub works in the background), up to ``timeout_s``."""
+    await waiting.eventually(check, timeout_s=timeout_s, poll_s=0.05)
 
 
 def sets_written(outbox: Path) -> list[str]:

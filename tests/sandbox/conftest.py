@@ -87,13 +87,3 @@ async def serving(service: SandboxService) -> AsyncIterator[httpx.AsyncClient]:
     finally:
         await service.stop()
         service.close()
-
-
-async def eventually(condition: Callable[[], bool], deadline_s: float = 5.0) -> None:
-    """Wait until `condition()` holds, failing after `deadline_s` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + deadline_s
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.005)

@@ -21,8 +21,7 @@ from crossdock.sandbox.clock import ManualClock
 from crossdock.sandbox.edi_customer import EdiCustomer, EdiCustomerConfig, SentPo
 from crossdock.sandbox.estate import SandboxEstate
 from crossdock.sandbox.retry import RetryPolicy
-
-from .conftest import eventually
+from waiting import eventually
 
 HUB = x12_lite.Party(qualifier="ZZ", isa_id="CROSSDOCK", gs_id="CROSSDOCK")
 RETAILER = x12_lite.Party(qualifier="ZZ", isa_id="RETAILCO", gs_id="RETAILCO")

@@ -7,8 +7,9 @@ import pytest
 
 from crossdock.sandbox.estate import SERVICE_ORDER, SandboxConfig, SandboxEstate, run_estate
 from crossdock.sandbox.wms import WmsConfig
+from waiting import eventually
 
-from .conftest import HubStub, eventually
+from .conftest import HubStub
 
 
 def free_base_port(count: int = 5) -> int:
@@ -95,7 +96,7 @@ async def test_serve_runs_the_five_systems_on_consecutive_ports(tmp_path: Path) 
     estate = SandboxEstate(SandboxConfig.none(base_dir=tmp_path))
     serving = asyncio.create_task(estate.serve("127.0.0.1", base))
     try:
-        await eventually(lambda: estate.serving, deadline_s=10)
+        await eventually(lambda: estate.serving, timeout_s=10, what="the estate serving")
         async with httpx.AsyncClient() as client:
             systems = [
                 (await client.get(f"http://127.0.0.1:{base + i}/_sandbox/health")).json()

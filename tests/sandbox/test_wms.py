@@ -11,8 +11,9 @@ from crossdock.sandbox.clock import ManualClock
 from crossdock.sandbox.retry import RetryPolicy
 from crossdock.sandbox.shipment_plan import gs1_check_digit
 from crossdock.sandbox.wms import Wms, WmsConfig, WmsFaults
+from waiting import eventually
 
-from .conftest import Delivery, HubStub, eventually, serving
+from .conftest import Delivery, HubStub, serving
 
 SECRET = "wms-test-secret"
 FAST_RETRY = RetryPolicy(initial_s=0.01, max_s=0.02)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from crossdock.orchestration.deliveries import DeliveryRunner
 from crossdock.orchestration.delivery_policy import DeliveryPolicy
 from crossdock.orchestration.messages import DeliveryCommand, Message, NotifyStatus
 from crossdock.orchestration.store import DeliveryRecord, Store
+from waiting import eventually
 
 from .samples import T0
 
@@ -88,11 +88,7 @@ def notification(n: int) -> DeliveryRecord:
 
 
 async def until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the workers did not get there in time")
-        await asyncio.sleep(0.002)
+    await eventually(condition, timeout_s=DEADLINE_S, what="every worker claiming", poll_s=0.002)
 
 
 def all_claimed(rounds: list[asyncio.Task[Any]], gateways: list[HoldingGateway]) -> bool:
