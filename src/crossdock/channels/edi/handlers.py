@@ -99,19 +99,14 @@ def _purchase_order(
     if existing is not None:
         # The first receipt may have created the order and died before keeping its PO: keep it
         # now (the first record stands when there is one), or no 855, 856 or 810 could be written.
-        _remember(store, profile, po, existing, file_id)
         verb = "replaces" if po.purpose is Purpose.REPLACE else "repeats"
+        _remember(
+            store, profile, po, existing, file_id, now,
+            line=f"{profile.name} sent PO {po.po_number} again ({where}, BEG01 "
+            f"{po.purpose.value}): not applied; a replacement needs a person",
+        )  # fmt: skip
         receipt.order_ids.append(existing)
         receipt.notes.append(f"{where} {verb} PO {po.po_number}: order {existing} stands")
-        _line(
-            store,
-            existing,
-            now,
-            profile.name,
-            f"{profile.name} sent PO {po.po_number} again ({where}, BEG01 {po.purpose.value}): "
-            "not applied; a replacement needs a person",
-            file_id,
-        )
         return
     try:
         if customer is None:
@@ -135,25 +130,30 @@ def _purchase_order(
                  f"PO {po.po_number} ({where}) refused: {problems}", file_id, now)  # fmt: skip
         return
     receipt.order_ids.append(submitted.order_id)
-    _remember(store, profile, po, submitted.order_id, file_id)
     if not submitted.created:
+        _remember(store, profile, po, submitted.order_id, file_id, now)
         receipt.notes.append(f"{where}: PO {po.po_number} is order {submitted.order_id} already")
         return
-    _line(
-        store,
-        submitted.order_id,
-        now,
-        profile.name,
-        f"850 {transaction_set.control_number} (PO {po.po_number}) received from {profile.name}",
-        file_id,
-    )
+    _remember(
+        store, profile, po, submitted.order_id, file_id, now,
+        line=f"850 {transaction_set.control_number} (PO {po.po_number}) received from "
+        f"{profile.name}",
+    )  # fmt: skip
     receipt.notes.append(f"{where}: PO {po.po_number} → order {submitted.order_id}")
 
 
 def _remember(
-    store: Store, profile: PartnerProfile, po: PurchaseOrder, order_id: str, file_id: str
+    store: Store,
+    profile: PartnerProfile,
+    po: PurchaseOrder,
+    order_id: str,
+    file_id: str,
+    now: datetime,
+    *,
+    line: str = "",
 ) -> None:
-    """Keep the PO with its order (once: a later copy does not replace the first)."""
+    """Keep the PO with its order (once: a later copy does not replace the first) and, with
+    ``line``, say so on the order's timeline, in one transaction."""
     with store.unit_of_work() as uow:
         uow.partner_documents.remember_purchase_order(
             PurchaseOrderRecord(
@@ -164,6 +164,8 @@ def _remember(
                 file_id=file_id,
             )
         )
+        if line:
+            uow.timeline.append([_entry(order_id, now, profile.name, line, file_id)])
 
 
 def _cancel(
@@ -333,16 +335,17 @@ def _refused(
 
 def _line(store: Store, order_id: str, now: datetime, system: str, text: str, file_id: str) -> None:
     with store.unit_of_work() as uow:
-        uow.timeline.append(
-            [
-                TimelineEntry(
-                    order_id=order_id,
-                    at=now,
-                    kind="inbound",
-                    system=system,
-                    summary=text,
-                    correlation_id=order_id,
-                    detail={"file_id": file_id},
-                )
-            ]
-        )
+        uow.timeline.append([_entry(order_id, now, system, text, file_id)])
+
+
+def _entry(order_id: str, now: datetime, system: str, text: str, file_id: str) -> TimelineEntry:
+    """A line on an order's timeline about a partner's file."""
+    return TimelineEntry(
+        order_id=order_id,
+        at=now,
+        kind="inbound",
+        system=system,
+        summary=text,
+        correlation_id=order_id,
+        detail={"file_id": file_id},
+    )
