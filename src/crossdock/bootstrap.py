@@ -23,9 +23,19 @@ from crossdock.channels.storefront.routes import storefront_router
 from crossdock.connectors.catalog import build_gateway
 from crossdock.connectors.wms.webhook import wms_router
 from crossdock.estate import Estate
+from crossdock.integration.access.store import AccessStore
 from crossdock.integration.api.app import API_PREFIX, create_app
+from crossdock.integration.api.idempotency_store import IdempotencyStore
+from crossdock.integration.api.rate_limits import RateLimitPolicy
 from crossdock.integration.store.migrate import require_current_schema, upgrade
 from crossdock.integration.store.sql import SqlStore
+from crossdock.integration.subscriptions.callback_url import CallbackPolicy
+from crossdock.integration.subscriptions.fan_out import SYSTEM as WEBHOOKS
+from crossdock.integration.subscriptions.fan_out import WebhookFanOut
+from crossdock.integration.subscriptions.gateway import DELIVERY_POLICY as WEBHOOK_POLICY
+from crossdock.integration.subscriptions.gateway import WebhookGateway
+from crossdock.integration.subscriptions.routes import subscriptions_router
+from crossdock.integration.subscriptions.store import SubscriptionStore
 from crossdock.integration.transport.embedded import EmbeddedBroker
 from crossdock.orchestration.clock import Clock, SystemClock
 from crossdock.orchestration.deliveries import DeliveryRunner
@@ -70,6 +80,8 @@ class Hub:
     settings: Settings
     estate: Estate
     store: SqlStore
+    access: AccessStore
+    idempotency: IdempotencyStore
     clock: Clock
     broker: Broker
     desk: OrderDesk
@@ -82,6 +94,8 @@ class Hub:
     master_data: MasterDataSync | None
     inventory: InventorySync | None
     edi: EdiChannel
+    fan_out: WebhookFanOut
+    """Turns committed events into deliveries to partners' webhook subscriptions."""
     app: FastAPI
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -125,7 +139,23 @@ class Hub:
             log.warning("reference data sync failed at start: %s", exc)
         await self.runtime.start()
         self.edi.start(self.wakeups)
+        period = self.settings.subscriptions.fan_out_period_s
+        self._background.append(
+            asyncio.create_task(self.fan_out.run(self.wakeups, period=period), name="fan-out")
+        )
         self._background.append(asyncio.create_task(self._sync_loop(), name="reference-sync"))
+        self._background.append(asyncio.create_task(self._purge_loop(), name="idempotency-purge"))
+
+    async def _purge_loop(self) -> None:
+        """Forget idempotency records older than their 24 hours, hourly."""
+        while True:
+            try:
+                purged = await self.store.run(self.idempotency.purge, self.clock.now())
+                if purged:
+                    log.info("purged %d expired idempotency records", purged)
+            except Exception as exc:
+                log.warning("idempotency purge failed: %s", exc)
+            await self.wakeups.wait("idempotency-purge", 3600)
 
     async def _sync_loop(self) -> None:
         period = self.settings.worker.inventory_sync_s
@@ -175,11 +205,14 @@ def build_hub(
     else:
         require_current_schema(settings.store.url)
     store = SqlStore(settings.store.url)
+    access = AccessStore(store.engine, clock)
+    idempotency = IdempotencyStore(store.engine)
     broker = broker or EmbeddedBroker()
     wakeups = broker.wakeups
     desk = OrderDesk(store, clock, wakeups)
     exception_desk = ExceptionDesk(store, clock, wakeups)
-    systems_desk = SystemsDesk(store, clock, wakeups, estate.delivery_policies())
+    policies = {WEBHOOKS: WEBHOOK_POLICY, **estate.delivery_policies()}
+    systems_desk = SystemsDesk(store, clock, wakeups, policies)
     gateways: dict[str, SystemGateway] = {}
     for name, spec in estate.systems.items():
         block: dict[str, Any] = {"base_url": spec.base_url, "timeout": spec.timeout_s}
@@ -202,13 +235,21 @@ def build_hub(
         http=http,
     )
     gateways.update(edi.gateways)
+    subscriptions = SubscriptionStore(store.engine, clock)
+    callbacks = CallbackPolicy(
+        allow_http=settings.subscriptions.allow_http_callbacks,
+        allow_private=settings.subscriptions.allow_private_callbacks,
+    )
+    gateways[WEBHOOKS] = WebhookGateway(
+        subscriptions, callbacks, clock, timeout_s=settings.subscriptions.delivery_timeout_s
+    )
     workflow = OrderToCash(estate.workflow_policy())
     steps = StepProcessor(store, workflow, clock, batch_size=settings.worker.step_batch)
     deliveries = DeliveryRunner(
         store,
         gateways,
         clock,
-        policies=estate.delivery_policies(),
+        policies=policies,
         concurrency=settings.worker.delivery_concurrency,
         lease=timedelta(seconds=settings.worker.delivery_lease_s),
     )
@@ -235,19 +276,32 @@ def build_hub(
     shopify_secrets, wms_secret = settings.webhooks.resolved(sandbox=settings.estate_file is None)
     app = create_app(
         desk=desk,
+        access=access,
+        idempotency=idempotency,
         exceptions=exception_desk,
         systems=systems_desk,
         routers=[
             storefront_router(desk, secrets=shopify_secrets, system="storefront"),
             wms_router(desk, system=estate.with_role("fulfilment")[0], secret=wms_secret),
             *edi.routers,
+            subscriptions_router(subscriptions, callbacks, prefix=API_PREFIX),
         ],
+        rate_limits=RateLimitPolicy(
+            default=settings.api.rate_limit_default,
+            anonymous=settings.api.rate_limit_anonymous,
+            storage=settings.api.rate_limit_storage,
+            key_prefix=f"crossdock:{settings.broker.tenant}:ratelimit",
+        ),
+        max_body_bytes=settings.api.max_body_bytes,
+        request_timeout_s=settings.api.request_timeout_s,
         lifespan=lifespan if manage_runtime_in_app else None,
     )
     hub = Hub(
         settings=settings,
         estate=estate,
         store=store,
+        access=access,
+        idempotency=idempotency,
         clock=clock,
         broker=broker,
         desk=desk,
@@ -260,6 +314,7 @@ def build_hub(
         master_data=None if master_source is None else MasterDataSync(store, master_source),
         inventory=inventory,
         edi=edi,
+        fan_out=WebhookFanOut(store, clock),
         app=app,
     )
     hub_ref.append(hub)

@@ -20,8 +20,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from crossdock.cli_contracts import contracts_app
 from crossdock.cli_edi import edi_app
 from crossdock.cli_exceptions import exceptions_app, replay
+from crossdock.cli_openapi import openapi
+from crossdock.cli_partners import partners_app
 from crossdock.cli_systems import systems_app
 from crossdock.core.errors import ConfigurationError, RetryableError
 from crossdock.estate import Estate, load_estate, sandbox_estate
@@ -32,7 +35,10 @@ sandbox_app = typer.Typer(help="The sandbox distribution estate.", no_args_is_he
 bench_app = typer.Typer(help="Benchmarks (figures with the machine and settings).")
 app.add_typer(exceptions_app, name="exceptions")
 app.add_typer(systems_app, name="systems")
+app.add_typer(partners_app, name="partners")
+app.command("openapi")(openapi)
 app.add_typer(edi_app, name="edi")
+app.add_typer(contracts_app, name="contracts")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(bench_app, name="bench")
 console = Console(stderr=True)

@@ -30,10 +30,14 @@ import httpx
 import yaml
 
 from crossdock.estate import sandbox_estate
+from crossdock.integration.access.operator import mint_operator_key
+from crossdock.integration.access.store import AccessStore
+from crossdock.integration.store.engine import build_engine
 from crossdock.integration.store.sql import SqlStore, SqlUnitOfWork
 from crossdock.integration.transport.subjects import Subjects
 from crossdock.orchestration.clock import SystemClock
 from crossdock.orchestration.store_ops import SystemState
+from crossdock.settings import database_url
 
 T = TypeVar("T")
 CLI = [sys.executable, "-m", "crossdock.cli"]
@@ -110,6 +114,7 @@ class LocalCluster:
         self.hub_port = free_port_block(1)
         self.sandbox: subprocess.Popen[bytes] | None = None
         self.store_url = store_url or f"sqlite:///{workdir / 'hub.db'}"
+        self._operator_key = ""
         self.broker_url = broker_url
         self.tenant = tenant
         self.estate_file = workdir / "crossdock.yaml"
@@ -293,7 +298,7 @@ class LocalCluster:
             params: dict[str, Any] = {"limit": 500}
             if after:
                 params["after"] = after
-            page = httpx.get(f"{self.url('hub')}/api/v1/orders", params=params, timeout=30).json()
+            page = self.hub_get("/api/v1/orders", **params)
             orders.extend(page["items"])
             after = page.get("next")
             if not after:
@@ -303,15 +308,31 @@ class LocalCluster:
         """Orders per status, read through the hub's API."""
         return dict(Counter(str(order["status"]) for order in self.hub_orders()))
 
+    def operator_headers(self) -> dict[str, str]:
+        """An admin key for the hub's API, minted in the hub's database on first use (after the
+        hub has migrated it)."""
+        if not self._operator_key:
+            engine = build_engine(database_url(self.store_url))
+            try:
+                access = AccessStore(engine, SystemClock())
+                self._operator_key = mint_operator_key(access, label="cluster")
+            finally:
+                engine.dispose()
+        return {"Authorization": f"Bearer {self._operator_key}"}
+
     def hub_get(self, path: str, **params: Any) -> Any:
         """``GET`` a hub API path (``/api/v1/…``); the JSON answer, or an error for non-2xx."""
-        response = httpx.get(f"{self.url('hub')}{path}", params=params, timeout=30)
+        response = httpx.get(
+            f"{self.url('hub')}{path}", params=params, headers=self.operator_headers(), timeout=30
+        )
         response.raise_for_status()
         return response.json()
 
     def hub_post(self, path: str, body: Any) -> Any:
         """``POST`` JSON to a hub API path; the JSON answer, or an error for non-2xx."""
-        response = httpx.post(f"{self.url('hub')}{path}", json=body, timeout=30)
+        response = httpx.post(
+            f"{self.url('hub')}{path}", json=body, headers=self.operator_headers(), timeout=30
+        )
         response.raise_for_status()
         return response.json()
 

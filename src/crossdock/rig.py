@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crossdock.bootstrap import Hub, build_hub
 from crossdock.estate import Estate, sandbox_estate
+from crossdock.integration.access.operator import mint_operator_key
 from crossdock.orchestration.clock import Clock
 from crossdock.orchestration.store import OrderQuery, OrderRow
 from crossdock.sandbox.estate import SandboxConfig, SandboxEstate
@@ -54,6 +55,16 @@ class Rig:
 
     hub: Hub
     sandbox: SandboxEstate
+
+    def operator_client(self) -> httpx.AsyncClient:
+        """A client of the hub's API in process, with a fresh admin key (close it when done)."""
+        key = mint_operator_key(self.hub.access, label="rig")
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.hub.app),
+            base_url="http://hub.local",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30,
+        )
 
     async def place(self, count: int, *, concurrency: int = 8) -> list[PlacedOrder]:
         """The storefront places ``count`` orders through its signed webhook."""

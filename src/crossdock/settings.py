@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from limits import parse_many
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -57,6 +58,35 @@ class ApiSettings(BaseModel):
     port: int = 8000
     public_url: str = ""
     """How partners reach this hub (webhook callbacks); defaults to http://host:port."""
+    rate_limit_default: str = "600/minute"
+    """Requests per API key under ``/api/v1`` when its partner has no limit of its own (``limits``
+    notation; ``;`` separates several that all apply: ``600/minute;20000/hour``)."""
+    rate_limit_anonymous: str = "60/minute"
+    """Requests per client address under ``/api/v1`` without an accepted credential."""
+    rate_limit_storage: str = "memory://"
+    """Where the counters live: ``memory://`` (this process) or ``redis://host:6379/0``, which
+    every API process of a scaled-out hub must share. If it is down, requests go unlimited."""
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    """The largest request body (bytes); the EDI file routes take up to 64 MiB."""
+    request_timeout_s: float = Field(default=30.0, gt=0)
+    """How long a route may take to start answering before it is stopped with a 503."""
+
+    @field_validator("rate_limit_default", "rate_limit_anonymous")
+    @classmethod
+    def _rate_limit(cls, text: str) -> str:
+        try:
+            if parse_many(text):
+                return text
+        except ValueError:
+            pass
+        raise ValueError(f"{text!r} is not a rate limit such as 600/minute")
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _rate_limit_storage(cls, uri: str) -> str:
+        if uri.partition("://")[0] not in ("memory", "redis", "rediss"):
+            raise ValueError(f"{uri!r}: use memory:// or redis://host:6379/0")
+        return uri
 
     def base_url(self) -> str:
         """The public URL, or the listener's own."""
@@ -89,6 +119,20 @@ class WebhookSettings(BaseModel):
         return shopify, wms
 
 
+class SubscriptionSettings(BaseModel):
+    """Partners' webhook subscriptions: where callbacks may point, and how they are sent."""
+
+    allow_private_callbacks: bool = False
+    """Accept callback URLs on private, loopback and link-local addresses (a test estate, or
+    partners inside one network). Cloud metadata addresses stay refused."""
+    allow_http_callbacks: bool = False
+    """Accept plain ``http://`` callback URLs (otherwise ``https://`` only)."""
+    fan_out_period_s: float = Field(default=1.0, gt=0)
+    """How often a worker looks for new events to send when nothing wakes it sooner."""
+    delivery_timeout_s: float = Field(default=10.0, gt=0)
+    """How long one callback may take to answer."""
+
+
 class WorkerSettings(BaseModel):
     """Worker tuning."""
 
@@ -113,6 +157,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     webhooks: WebhookSettings = WebhookSettings()
     worker: WorkerSettings = WorkerSettings()
+    subscriptions: SubscriptionSettings = SubscriptionSettings()
     estate_file: Path | None = None
     """The estate file (``crossdock.yaml``); None uses the sandbox estate on its default ports."""
     log_level: str = "INFO"

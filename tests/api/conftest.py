@@ -8,6 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from credentials import admin_key
+
 from .estate import Estate, build_estate, client
 
 
@@ -21,5 +23,5 @@ def estate(tmp_path: Path) -> Iterator[Estate]:
 
 @pytest.fixture
 async def api(estate: Estate) -> AsyncIterator[httpx.AsyncClient]:
-    async with client(estate.app()) as http:
+    async with client(estate.app(), key=admin_key(estate.access)) as http:
         yield http

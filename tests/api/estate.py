@@ -16,10 +16,12 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, FastAPI
 
+from credentials import bearer
 from crossdock.core.catalog import Price, Product
 from crossdock.core.inventory import InventoryPosition
 from crossdock.core.party import Customer
 from crossdock.core.routing import RoutingRule, RoutingTable
+from crossdock.integration.access.store import AccessStore
 from crossdock.integration.api import create_app
 from crossdock.integration.store.sql import SqlStore
 from crossdock.orchestration.clock import FakeClock
@@ -64,6 +66,7 @@ class Estate:
     store: SqlStore
     clock: FakeClock
     desk: OrderDesk
+    access: AccessStore
 
     def seed(
         self,
@@ -98,7 +101,7 @@ class Estate:
 
     def app(self, routers: Sequence[APIRouter] = ()) -> FastAPI:
         """The API app over this hub."""
-        return create_app(desk=self.desk, routers=routers)
+        return create_app(desk=self.desk, access=self.access, routers=routers)
 
 
 def build_estate(directory: Path, *, schema: bool = True) -> Estate:
@@ -107,13 +110,21 @@ def build_estate(directory: Path, *, schema: bool = True) -> Estate:
     if schema:
         store.create_schema()
     clock = FakeClock()
-    return Estate(store=store, clock=clock, desk=OrderDesk(store, clock, InProcessWakeups()))
+    return Estate(
+        store=store,
+        clock=clock,
+        desk=OrderDesk(store, clock, InProcessWakeups()),
+        access=AccessStore(store.engine, clock),
+    )
 
 
-def client(app: FastAPI, *, raise_app_exceptions: bool = True) -> httpx.AsyncClient:
-    """An HTTP client talking to ``app`` in process."""
+def client(
+    app: FastAPI, *, key: str | None = None, raise_app_exceptions: bool = True
+) -> httpx.AsyncClient:
+    """An HTTP client talking to ``app`` in process, presenting ``key`` when given."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
-    return httpx.AsyncClient(transport=transport, base_url="http://crossdock.test")
+    headers = bearer(key) if key else {}
+    return httpx.AsyncClient(transport=transport, base_url="http://crossdock.test", headers=headers)
 
 
 def new_order(**changes: Any) -> dict[str, Any]:

@@ -11,7 +11,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from credentials import admin_key
 from crossdock.core.errors import PermanentError
+from crossdock.integration.access.store import AccessStore
 from crossdock.integration.api import create_app
 from crossdock.orchestration.delivery_policy import DeliveryPolicy
 from crossdock.orchestration.exception_desk import ExceptionDesk
@@ -33,13 +35,20 @@ class OperatorHub(Hub):
     def __init__(self, database_url: str) -> None:
         super().__init__(database_url)
         self.exceptions = ExceptionDesk(self.store, self.clock, self.wakeups)
+        self.access = AccessStore(self.store.engine, self.clock)
         self.systems = SystemsDesk(
             self.store, self.clock, self.wakeups, {name: DeliveryPolicy() for name in SYSTEMS}
         )
 
     def app(self) -> FastAPI:
         """The API: orders, exceptions, replays, systems."""
-        return create_app(desk=self.desk, exceptions=self.exceptions, systems=self.systems)
+        return create_app(
+            desk=self.desk, access=self.access, exceptions=self.exceptions, systems=self.systems
+        )
+
+    def admin_key(self) -> str:
+        """A fresh admin key for this hub's API."""
+        return admin_key(self.access)
 
     async def refused_booking(
         self,

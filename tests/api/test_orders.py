@@ -51,15 +51,16 @@ async def test_a_valid_order_is_created_and_can_be_read_back(api: httpx.AsyncCli
     assert order["received_at"].startswith("2026-01-05T09:00:00")
 
 
-async def test_the_same_idempotency_key_answers_200_with_the_same_order(
+async def test_the_same_idempotency_key_replays_the_first_answer_with_the_same_order(
     api: httpx.AsyncClient, estate: Estate
 ) -> None:
     headers = {"Idempotency-Key": "k-123"}
     first = await api.post(ORDERS, json=new_order(), headers=headers)
     second = await api.post(ORDERS, json=new_order(), headers=headers)
 
-    assert (first.status_code, second.status_code) == (201, 200)
-    assert second.json()["order_id"] == first.json()["order_id"]
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert second.headers["idempotent-replayed"] == "true"
+    assert second.json() == first.json()
     assert estate.order_count() == 1
 
 
@@ -149,7 +150,7 @@ async def test_an_unknown_customer_is_named(api: httpx.AsyncClient, estate: Esta
 async def test_a_too_long_idempotency_key_is_named(api: httpx.AsyncClient) -> None:
     response = await api.post(ORDERS, json=new_order(), headers={"Idempotency-Key": "k" * 300})
 
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert problem_fields(response) == ["Idempotency-Key"]
 
 

@@ -28,7 +28,7 @@ def hub(tmp_path: Path) -> Iterator[OperatorHub]:
 
 @pytest.fixture
 async def api(hub: OperatorHub) -> AsyncIterator[httpx.AsyncClient]:
-    async with client(hub.app()) as http:
+    async with client(hub.app(), key=hub.admin_key()) as http:
         yield http
 
 

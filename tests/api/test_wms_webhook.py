@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from credentials import admin_key
 from crossdock.connectors.wms.webhook import WmsSignature, wms_router
 from crossdock.core.errors import ConfigurationError
 
@@ -21,7 +22,7 @@ SIGNER = WmsSignature(SECRET)
 @pytest.fixture
 async def http(estate: Estate) -> AsyncIterator[httpx.AsyncClient]:
     app = estate.app([wms_router(estate.desk, system="wms", secret=SECRET)])
-    async with client(app) as session:
+    async with client(app, key=admin_key(estate.access)) as session:
         yield session
 
 

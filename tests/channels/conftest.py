@@ -10,9 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from credentials import admin_key, bearer
 from crossdock.channels.storefront import storefront_router
 from crossdock.core.catalog import Price, Product
 from crossdock.core.party import Customer
+from crossdock.integration.access.store import AccessStore
 from crossdock.integration.api import create_app
 from crossdock.integration.store.sql import SqlStore
 from crossdock.orchestration.clock import FakeClock
@@ -68,7 +70,14 @@ def hub(tmp_path: Path) -> Iterator[Hub]:
 
 @pytest.fixture
 async def http(hub: Hub) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(desk=hub.desk, routers=[storefront_router(hub.desk, ["rotated", SECRET])])
+    access = AccessStore(hub.store.engine, FakeClock())
+    app = create_app(
+        desk=hub.desk,
+        access=access,
+        routers=[storefront_router(hub.desk, ["rotated", SECRET])],
+    )
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://crossdock.test") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://crossdock.test", headers=bearer(admin_key(access))
+    ) as client:
         yield client

@@ -20,8 +20,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
 
 @pytest.fixture
 async def api(rig: Rig) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=rig.hub.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+    async with rig.operator_client() as client:
         yield client
 
 

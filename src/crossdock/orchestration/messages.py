@@ -329,6 +329,21 @@ class SendPartnerFile(DeliveryCommand):
         return f"{self.order_id}:send_partner_file:{self.file_id}"
 
 
+class DeliverEvent(DeliveryCommand):
+    """POST one business event to one partner's webhook subscription (system ``webhooks``)."""
+
+    kind: Literal["deliver_event"] = "deliver_event"
+    subscription_id: str
+    event_id: str
+    """The outbox event: the gateway reads it (and the subscription's URL and secret) when it
+    sends, so neither the secret nor the URL is copied into the delivery or the timeline."""
+
+    @property
+    def idempotency_key(self) -> str:
+        """One delivery per subscription and event."""
+        return f"webhook:{self.subscription_id}:{self.event_id}"
+
+
 AnyDeliveryCommand = Annotated[
     CreateSalesOrder
     | CancelSalesOrder
@@ -336,7 +351,8 @@ AnyDeliveryCommand = Annotated[
     | CancelFulfilment
     | PostInvoice
     | NotifyStatus
-    | SendPartnerFile,
+    | SendPartnerFile
+    | DeliverEvent,
     Field(discriminator="kind"),
 ]
 DELIVERY_COMMAND = TypeAdapter[AnyDeliveryCommand](AnyDeliveryCommand)

@@ -78,6 +78,7 @@ S = OrderStatus
 
 NOTIFY_STATUS = "notify_status"
 SEND_PARTNER_FILE = "send_partner_file"
+DELIVER_EVENT = "deliver_event"
 
 
 def _kind(message: Message) -> str:
@@ -379,6 +380,11 @@ class OrderToCash:
             # An acknowledgement (997, TA1) we owed the partner: its exception is the follow-up;
             # the order itself is fine.
             step.note(f"{system} did not get an acknowledgement we sent it: {reason}")
+            return
+        if operation == DELIVER_EVENT:
+            # A partner's webhook endpoint refused or missed an event: its exception is the
+            # follow-up; the order itself is fine.
+            step.note(f"a webhook delivery of an event of this order failed: {reason}")
             return
         if operation == NOTIFY_STATUS:
             waiting_to_close = step.effective is S.INVOICED and (

@@ -12,7 +12,6 @@ failing is quarantined alone, with the error, and the rest keep flowing.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,12 +34,12 @@ from crossdock.orchestration.messages import (
 )
 from crossdock.orchestration.store import (
     ConcurrencyConflict,
-    DeliveryRecord,
     InboxRecord,
     OrderRow,
     Store,
     TimelineEntry,
     UnitOfWork,
+    pending_delivery,
 )
 from crossdock.orchestration.store_ops import HUB_SYSTEM, ExceptionRecord
 from crossdock.orchestration.workflow import Decision, Facts, OrderState
@@ -304,21 +303,7 @@ class StepProcessor:
     ) -> Message | None:
         match command:
             case DeliveryCommand():
-                queued = uow.deliveries.enqueue(
-                    DeliveryRecord(
-                        delivery_id=str(uuid.uuid4()),
-                        order_id=command.order_id,
-                        system=command.system,
-                        operation=command.operation,
-                        idempotency_key=command.idempotency_key,
-                        command=command.model_dump(mode="json"),
-                        status="pending",
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                        causation_id=cause,
-                    )
-                )
+                queued = uow.deliveries.enqueue(pending_delivery(command, now=now, cause=cause))
                 if queued:
                     report.systems.add(command.system)
                 return None

@@ -9,6 +9,7 @@ Quantities and money cross this port as :class:`~decimal.Decimal`; adapters stor
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from crossdock.core.catalog import Price, Product
 from crossdock.core.inventory import InventoryPosition, ReservationLine
 from crossdock.core.order import Order, OrderStatus
 from crossdock.core.party import Customer
+from crossdock.orchestration.messages import DeliveryCommand
 from crossdock.orchestration.partner_documents import PartnerDocumentRepository
 from crossdock.orchestration.store_ops import (
     BindingRepository,
@@ -64,6 +66,23 @@ class DeliveryRecord:
     created_at: datetime
     causation_id: str = ""
     last_error: str = ""
+
+
+def pending_delivery(command: DeliveryCommand, *, now: datetime, cause: str) -> DeliveryRecord:
+    """A delivery of ``command`` as it is first enqueued: pending, due now, caused by ``cause``."""
+    return DeliveryRecord(
+        delivery_id=str(uuid.uuid4()),
+        order_id=command.order_id,
+        system=command.system,
+        operation=command.operation,
+        idempotency_key=command.idempotency_key,
+        command=command.model_dump(mode="json"),
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        causation_id=cause,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,9 +142,31 @@ class OrderQuery:
     customer_id: str | None = None
     customer_po: str | None = None
     channel_order_number: str | None = None
+    customer_ids: frozenset[str] | None = None
+    """Tenancy: only orders of these customers (a partner's own); None places no limit."""
     limit: int = 100
     after: str | None = None
     """Keyset pagination: only orders whose id sorts after this one."""
+
+
+PriceKey = tuple[str, str, str]
+"""What identifies a price: ``(sku, currency, customer id)``, the customer id empty for a list
+price. Prices are listed in this order."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PriceQuery:
+    """Filters for listing prices, one page at a time in :data:`PriceKey` order."""
+
+    sku: str | None = None
+    currency: str | None = None
+    customer_ids: frozenset[str] | None = None
+    """Contract prices of these customers only (a partner's own); None places no limit."""
+    list_prices: bool = True
+    """Whether list prices (those of no customer) are included."""
+    limit: int = 100
+    after: PriceKey | None = None
+    """Keyset pagination: only prices whose key sorts after this one."""
 
 
 class OrderRepository(Protocol):
@@ -387,6 +428,20 @@ class InventoryRepository(Protocol):
         """What an order holds."""
         ...
 
+    def position_page(
+        self,
+        *,
+        sku: str | None = None,
+        location: str | None = None,
+        after: tuple[str, str] | None = None,
+        limit: int = 100,
+    ) -> list[InventoryPosition]:
+        """Positions in ``(sku, location)`` order, filtered by SKU and location when given.
+
+        ``after`` is a keyset cursor: only positions whose ``(sku, location)`` sorts after it.
+        """
+        ...
+
 
 class MasterDataRepository(Protocol):
     """Read models of customers, products and prices, fed from their system of record."""
@@ -417,6 +472,25 @@ class MasterDataRepository(Protocol):
 
     def prices(self, skus: Sequence[str], currency: str, customer_id: str) -> dict[str, Price]:
         """The price per SKU for a customer: contract price first, else list price."""
+        ...
+
+    def customer_page(
+        self,
+        *,
+        customer_ids: frozenset[str] | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Customer]:
+        """Customers in id order: only ``customer_ids`` when given (None places no limit), and
+        only those whose id sorts after ``after`` (a keyset cursor)."""
+        ...
+
+    def product_page(self, *, after: str | None = None, limit: int = 100) -> list[Product]:
+        """Products in SKU order, only those whose SKU sorts after ``after``."""
+        ...
+
+    def price_page(self, query: PriceQuery) -> list[Price]:
+        """Prices matching ``query``, in :data:`PriceKey` order."""
         ...
 
     def counts(self) -> dict[str, int]:

@@ -26,7 +26,7 @@ from crossdock.channels.edi.x12.writer import render_bytes
 from crossdock.orchestration.clock import Clock
 from crossdock.orchestration.messages import SendPartnerFile
 from crossdock.orchestration.partner_documents import OutboundDocument, PartnerFile
-from crossdock.orchestration.store import DeliveryRecord, Store, TimelineEntry, UnitOfWork
+from crossdock.orchestration.store import Store, TimelineEntry, UnitOfWork, pending_delivery
 
 FUNCTIONAL_IDS = {"855": "PR", "856": "SH", "810": "IN", "846": "IB", "997": "FA"}
 """GS01 for each set we write."""
@@ -312,21 +312,7 @@ def _enqueue_send(
     command = SendPartnerFile(
         system=partner, order_id=order_id, file_id=file_id, description=description
     )
-    uow.deliveries.enqueue(
-        DeliveryRecord(
-            delivery_id=str(uuid.uuid4()),
-            order_id=order_id,
-            system=partner,
-            operation=command.operation,
-            idempotency_key=command.idempotency_key,
-            command=command.model_dump(mode="json"),
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-            causation_id=cause,
-        )
-    )
+    uow.deliveries.enqueue(pending_delivery(command, now=now, cause=cause))
 
 
 def our_delimiters(profile: PartnerProfile) -> Delimiters:

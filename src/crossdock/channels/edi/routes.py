@@ -13,12 +13,15 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from crossdock.channels.edi.inbox import EdiInbox, InboundReceipt
 from crossdock.channels.edi.partner import PartnerDirectory, PartnerProfile
-from crossdock.integration.api.problems import PROBLEM_RESPONSES, ApiProblem, Problem
+from crossdock.integration.access.principal import Scope
+from crossdock.integration.api.auth import OrdersReader, require
+from crossdock.integration.api.problems import API_RESPONSES, ApiProblem, problem_doc
+from crossdock.integration.api.tenancy import owned_order
 from crossdock.orchestration.partner_documents import PartnerFile
 from crossdock.orchestration.store import Store
 
@@ -83,17 +86,16 @@ class InboundReceiptView(BaseModel):
 
 def edi_router(store: Store, partners: PartnerDirectory, inbox: EdiInbox, prefix: str) -> APIRouter:
     """The EDI routes, mounted under ``prefix`` (``/api/v1``)."""
-    router = APIRouter(prefix=prefix, tags=["edi"], responses=PROBLEM_RESPONSES)
-    missing: dict[int | str, dict[str, Any]] = {
-        404: {"model": Problem, "description": "No such partner or file"}
-    }
+    router = APIRouter(prefix=prefix, tags=["edi"], responses=API_RESPONSES)
+    admin = [Depends(require(Scope.ADMIN))]
+    missing: dict[int | str, dict[str, Any]] = {404: problem_doc("No such partner or file")}
 
-    @router.get("/edi/partners")
+    @router.get("/edi/partners", dependencies=admin)
     async def list_partners() -> list[PartnerProfile]:
         """Every trading partner's profile."""
         return list(partners)
 
-    @router.get("/edi/partners/{name}", responses=missing)
+    @router.get("/edi/partners/{name}", responses=missing, dependencies=admin)
     async def get_partner(name: str) -> PartnerProfile:
         """One partner's profile."""
         profile = partners.get(name)
@@ -112,7 +114,7 @@ def edi_router(store: Store, partners: PartnerDirectory, inbox: EdiInbox, prefix
             raise ApiProblem(HTTPStatus.NOT_FOUND, f"no archived file has id {file_id!r}")
         return found
 
-    @router.get("/edi/files")
+    @router.get("/edi/files", dependencies=admin)
     async def list_files(
         partner: str | None = None,
         order_id: str | None = None,
@@ -122,13 +124,14 @@ def edi_router(store: Store, partners: PartnerDirectory, inbox: EdiInbox, prefix
         found = await store.run(files, partner, order_id, limit)
         return [PartnerFileView.of(file) for file in found]
 
-    @router.get("/orders/{order_id}/documents", tags=["orders"])
-    async def order_documents(order_id: str) -> list[PartnerFileView]:
+    @router.get("/orders/{order_id}/documents", tags=["orders"], responses=missing)
+    async def order_documents(order_id: str, caller: OrdersReader) -> list[PartnerFileView]:
         """The partner files about an order (received and sent)."""
+        await store.run(owned_order, store, caller, order_id)
         found = await store.run(files, None, order_id, 1000)
         return [PartnerFileView.of(file) for file in found]
 
-    @router.get("/edi/files/{file_id}", responses=missing)
+    @router.get("/edi/files/{file_id}", responses=missing, dependencies=admin)
     async def get_file(file_id: str) -> PartnerFileView:
         """One file's record."""
         return PartnerFileView.of(await store.run(one, file_id))
@@ -136,6 +139,7 @@ def edi_router(store: Store, partners: PartnerDirectory, inbox: EdiInbox, prefix
     @router.get(
         "/edi/files/{file_id}/content",
         responses={**missing, 200: {"content": {"application/edi-x12": {}}}},
+        dependencies=admin,
     )
     async def get_content(file_id: str) -> Response:
         """The file's bytes, exactly as they travelled."""
@@ -145,7 +149,11 @@ def edi_router(store: Store, partners: PartnerDirectory, inbox: EdiInbox, prefix
     @router.post(
         "/edi/inbound",
         status_code=HTTPStatus.ACCEPTED,
-        responses={413: {"model": Problem, "description": "The file is too large"}},
+        responses={
+            404: problem_doc("No EDI partner has the name given in `partner`"),
+            413: problem_doc("The file is too large"),
+        },
+        dependencies=admin,
     )
     async def post_inbound(
         request: Request, partner: str | None = None, name: str = "upload.edi"

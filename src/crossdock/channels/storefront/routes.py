@@ -20,7 +20,7 @@ from crossdock.channels.storefront.mapping import CustomerDirectory, ShopifyOrde
 from crossdock.channels.storefront.signature import HEADER, ShopifySignature
 from crossdock.core.party import Customer
 from crossdock.integration.api.identifiers import new_order_id
-from crossdock.integration.api.problems import PROBLEM_RESPONSES, Problem
+from crossdock.integration.api.problems import PROBLEM_RESPONSES, problem_doc
 from crossdock.integration.api.webhooks import bad_signature, json_document
 from crossdock.orchestration.intake import OrderDesk, Submitted
 from crossdock.orchestration.store import Store
@@ -84,7 +84,7 @@ def storefront_router(
         responses={
             **PROBLEM_RESPONSES,
             200: {"model": ShopifyReceipt, "description": "A repeat, or a topic not taken"},
-            401: {"model": Problem, "description": "Missing or wrong signature"},
+            401: problem_doc("Missing or wrong signature"),
         },
     )
     async def shopify_webhook(

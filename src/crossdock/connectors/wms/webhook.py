@@ -18,7 +18,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, Val
 
 from crossdock.core.errors import ConfigurationError
 from crossdock.core.fulfilment import Carton, Milestone, ShipmentMilestone, ShippedLine
-from crossdock.integration.api.problems import PROBLEM_RESPONSES, Problem, field_problems
+from crossdock.integration.api.problems import (
+    PROBLEM_RESPONSES,
+    field_problems,
+    problem_doc,
+)
 from crossdock.integration.api.webhooks import bad_signature, json_document
 from crossdock.orchestration.intake import FieldProblem, InvalidDocument, OrderDesk
 
@@ -150,8 +154,8 @@ def wms_router(
         status_code=HTTPStatus.ACCEPTED,
         responses={
             **PROBLEM_RESPONSES,
-            401: {"model": Problem, "description": "Missing or wrong signature"},
-            404: {"model": Problem, "description": "No order has the event's order_id"},
+            401: problem_doc("Missing or wrong signature"),
+            404: problem_doc("No order has the event's order_id"),
         },
     )
     async def wms_event(

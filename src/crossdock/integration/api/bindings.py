@@ -9,33 +9,37 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from crossdock.integration.access.principal import Principal
+from crossdock.integration.api.auth import OrdersReader
 from crossdock.integration.api.deps import Desk
 from crossdock.integration.api.operator_views import BindingView
-from crossdock.integration.api.problems import PROBLEM_RESPONSES, Problem
+from crossdock.integration.api.problems import API_RESPONSES, problem_doc
 from crossdock.orchestration.intake import UnknownOrder
 from crossdock.orchestration.store import Store
 from crossdock.orchestration.store_ops import Binding
 
 
-def order_bindings(store: Store, order_id: str) -> list[Binding]:
-    """Every binding of an order; :class:`UnknownOrder` when there is no such order."""
+def order_bindings(store: Store, caller: Principal, order_id: str) -> list[Binding]:
+    """Every binding of an order; :class:`UnknownOrder` when there is no such order, or it is
+    not the caller's."""
     with store.unit_of_work(write=False) as uow:
-        if not uow.orders.exists(order_id):
+        row = uow.orders.get(order_id)
+        if row is None or not caller.owns_customer(row.customer_id):
             raise UnknownOrder(order_id)
         return uow.bindings.for_order(order_id)
 
 
 def bindings_router() -> APIRouter:
     """The bindings route."""
-    router = APIRouter(prefix="/orders", tags=["orders"], responses=PROBLEM_RESPONSES)
+    router = APIRouter(prefix="/orders", tags=["orders"], responses=API_RESPONSES)
 
     @router.get(
         "/{order_id}/bindings",
-        responses={404: {"model": Problem, "description": "No order has this id"}},
+        responses={404: problem_doc("No order has this id")},
     )
-    async def get_bindings(order_id: str, desk: Desk) -> list[BindingView]:
+    async def get_bindings(order_id: str, desk: Desk, caller: OrdersReader) -> list[BindingView]:
         """The order's ids in other systems: sales order, fulfilment, invoices."""
-        bindings = await desk.store.run(order_bindings, desk.store, order_id)
+        bindings = await desk.store.run(order_bindings, desk.store, caller, order_id)
         return [BindingView.of(binding) for binding in bindings]
 
     return router

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from crossdock.integration.access.principal import Scope
+from crossdock.integration.api.auth import require
 from crossdock.integration.api.deps import Exceptions
 from crossdock.integration.api.operator_schemas import (
     AssignRequest,
@@ -27,21 +29,23 @@ from crossdock.integration.api.operator_views import (
     ReplayItemView,
     ReplayReportView,
 )
-from crossdock.integration.api.problems import PROBLEM_RESPONSES, ApiProblem, Problem
+from crossdock.integration.api.problems import API_RESPONSES, ApiProblem, problem_doc
 from crossdock.orchestration.intake import InvalidDocument
 
-_UNKNOWN: dict[int | str, dict[str, object]] = {
-    404: {"model": Problem, "description": "No exception has this id"}
-}
+_UNKNOWN: dict[int | str, dict[str, object]] = {404: problem_doc("No exception has this id")}
 _SETTLED: dict[int | str, dict[str, object]] = {
     **_UNKNOWN,
-    409: {"model": Problem, "description": "The exception was resolved"},
+    409: problem_doc("The exception was resolved"),
 }
 
 
 def exceptions_router() -> APIRouter:
     """The exception queue's routes, and replays by filter."""
-    router = APIRouter(tags=["exceptions"], responses=PROBLEM_RESPONSES)
+    router = APIRouter(
+        tags=["exceptions"],
+        responses=API_RESPONSES,
+        dependencies=[Depends(require(Scope.ADMIN))],
+    )
 
     @router.get("/exceptions")
     async def list_exceptions(
@@ -84,11 +88,10 @@ def exceptions_router() -> APIRouter:
         "/exceptions/{exception_id}/retry",
         responses={
             **_SETTLED,
-            422: {
-                "model": Problem,
-                "description": "The corrected request is invalid, or changes its operation, "
-                "system, order or idempotency key; each field is named (`request.…`)",
-            },
+            422: problem_doc(
+                "The corrected request is invalid, or changes its operation, "
+                "system, order or idempotency key; each field is named (`request.…`)"
+            ),
         },
     )
     async def retry_exception(

@@ -12,10 +12,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from crossdock.core.order import OrderStatus
+from crossdock.integration.api.auth import Admin, OrdersReader, OrdersWriter
 from crossdock.integration.api.deps import Desk
 from crossdock.integration.api.identifiers import new_order_id
-from crossdock.integration.api.problems import PROBLEM_RESPONSES, Problem
+from crossdock.integration.api.problems import API_RESPONSES, ApiProblem, problem_doc
 from crossdock.integration.api.schemas import CancelRequest, NewOrder, ReleaseHoldRequest
+from crossdock.integration.api.tenancy import owned_order
 from crossdock.integration.api.views import (
     Acknowledged,
     OrderAccepted,
@@ -26,45 +28,53 @@ from crossdock.integration.api.views import (
     TimelineEntryView,
     links,
 )
+from crossdock.orchestration.intake import FieldProblem
 from crossdock.orchestration.store import OrderQuery
 
 API_CHANNEL = "api"
 """The channel name of orders partners submit through this API."""
 
-_NOT_FOUND: dict[int | str, dict[str, object]] = {
-    404: {"model": Problem, "description": "No order has this id"}
-}
+_NOT_FOUND: dict[int | str, dict[str, object]] = {404: problem_doc("No order has this id")}
 
 
 def orders_router(prefix: str) -> APIRouter:
     """The order routes; ``prefix`` is where the app mounts them (used in links)."""
-    router = APIRouter(prefix="/orders", tags=["orders"], responses=PROBLEM_RESPONSES)
+    router = APIRouter(prefix="/orders", tags=["orders"], responses=API_RESPONSES)
 
     @router.post(
         "",
         status_code=HTTPStatus.CREATED,
         responses={
             200: {"model": OrderAccepted, "description": "A repeat: the existing order"},
-            422: {
-                "model": Problem,
-                "description": "Invalid order, unknown master data, or an Idempotency-Key "
-                "already used for a different order",
-            },
+            422: problem_doc(
+                "Invalid order, unknown master data, or an Idempotency-Key "
+                "already used for a different order"
+            ),
         },
     )
     async def submit_order(
         body: NewOrder,
         response: Response,
         desk: Desk,
+        caller: OrdersWriter,
         idempotency_key: Annotated[
             str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
         ] = None,
     ) -> OrderAccepted:
         """Submit an order. A repeat (same ``Idempotency-Key`` or channel order number) answers
         200 with the order already stored; nothing is stored when anything is wrong."""
+        if not caller.owns_customer(body.customer_id):
+            raise ApiProblem(
+                HTTPStatus.FORBIDDEN,
+                "a partner may order only for its own customers",
+                slug="not-your-customer",
+                errors=[FieldProblem("customer_id", f"{body.customer_id!r} is not your customer")],
+            )
         now = desk.clock.now()
         order = body.to_order(order_id=new_order_id(now), channel=API_CHANNEL, received_at=now)
-        dedupe_key = f"{API_CHANNEL}:{idempotency_key}" if idempotency_key else None
+        dedupe_key = (
+            f"{API_CHANNEL}:{caller.partner_id}:{idempotency_key}" if idempotency_key else None
+        )
         submitted = await desk.run(desk.submit, order, source=API_CHANNEL, dedupe_key=dedupe_key)
         accepted = OrderAccepted(
             order_id=submitted.order_id,
@@ -81,6 +91,7 @@ def orders_router(prefix: str) -> APIRouter:
     @router.get("")
     async def list_orders(
         desk: Desk,
+        caller: OrdersReader,
         status: OrderStatus | None = None,
         customer: str | None = None,
         po: str | None = None,
@@ -94,6 +105,7 @@ def orders_router(prefix: str) -> APIRouter:
             customer_id=customer,
             customer_po=po,
             channel_order_number=channel_order_number,
+            customer_ids=caller.tenancy(),
             limit=limit + 1,
             after=after,
         )
@@ -105,25 +117,32 @@ def orders_router(prefix: str) -> APIRouter:
         )
 
     @router.get("/{order_id}", responses=_NOT_FOUND)
-    async def get_order(order_id: str, desk: Desk) -> OrderView:
+    async def get_order(order_id: str, desk: Desk, caller: OrdersReader) -> OrderView:
         """One order: its status, route, ERP sales order, fulfilment, shipments and invoices."""
-        row = await desk.run(desk.get, order_id)
+        row = await desk.run(owned_order, desk.store, caller, order_id)
         return OrderView.of(row, prefix)
 
     @router.get("/{order_id}/timeline", responses=_NOT_FOUND)
-    async def get_timeline(order_id: str, desk: Desk) -> Timeline:
+    async def get_timeline(order_id: str, desk: Desk, caller: OrdersReader) -> Timeline:
         """Everything that happened to an order, across every system, oldest first."""
+        await desk.run(owned_order, desk.store, caller, order_id)
         entries = await desk.run(desk.timeline, order_id)
         return Timeline(order_id=order_id, entries=[TimelineEntryView.of(e) for e in entries])
 
     @router.post("/{order_id}/cancel", status_code=HTTPStatus.ACCEPTED, responses=_NOT_FOUND)
-    async def cancel_order(order_id: str, body: CancelRequest, desk: Desk) -> Acknowledged:
+    async def cancel_order(
+        order_id: str, body: CancelRequest, desk: Desk, caller: OrdersWriter
+    ) -> Acknowledged:
         """Ask for the order to be cancelled; its workflow decides whether it still can be."""
-        accepted = await desk.run(desk.request_cancellation, order_id, body.reason, API_CHANNEL)
+        await desk.run(owned_order, desk.store, caller, order_id)
+        requested_by = f"{API_CHANNEL}:{caller.partner_id}"
+        accepted = await desk.run(desk.request_cancellation, order_id, body.reason, requested_by)
         return Acknowledged(order_id=order_id, accepted=accepted)
 
     @router.post("/{order_id}/release-hold", status_code=HTTPStatus.ACCEPTED, responses=_NOT_FOUND)
-    async def release_hold(order_id: str, body: ReleaseHoldRequest, desk: Desk) -> Acknowledged:
+    async def release_hold(
+        order_id: str, body: ReleaseHoldRequest, desk: Desk, _: Admin
+    ) -> Acknowledged:
         """Release an order an exception put on hold; it resumes where it stopped."""
         accepted = await desk.run(desk.release_hold, order_id, body.released_by, body.note)
         return Acknowledged(order_id=order_id, accepted=accepted)

@@ -148,14 +148,34 @@ def field_problems(errors: Iterable[Mapping[str, Any]]) -> list[FieldProblem]:
     return problems
 
 
+def problem_doc(description: str) -> dict[str, Any]:
+    """How an operation documents a problem answer in its ``responses``: a :class:`Problem` as
+    ``application/problem+json``, the media type every error is served with."""
+    return {
+        "model": Problem,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "description": description,
+    }
+
+
 #: Documented on every route that can answer with a problem.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": description}
+    status: problem_doc(description)
     for status, description in (
         (400, "Malformed request body"),
         (422, "Invalid fields, each named in `errors`"),
         (503, "The store is busy; retry after `Retry-After` seconds"),
     )
+}
+
+#: Documented on every route of the partner API (``/api/v1``): what any route can answer, and
+#: what authentication (401, 403), the body size limit (413) and the rate limit (429) answer.
+API_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **PROBLEM_RESPONSES,
+    401: problem_doc("No credential, or one not accepted (`WWW-Authenticate: Bearer`)"),
+    403: problem_doc("The credential lacks the scope this operation needs"),
+    413: problem_doc("The request body is over the limit"),
+    429: problem_doc("Too many requests from this key; retry after `Retry-After` seconds"),
 }
 
 

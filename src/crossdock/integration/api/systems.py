@@ -6,21 +6,28 @@ by every worker through the store.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from crossdock.integration.access.principal import Scope
+from crossdock.integration.api.auth import require
 from crossdock.integration.api.deps import Systems
 from crossdock.integration.api.operator_schemas import PauseRequest, ResumeRequest
 from crossdock.integration.api.operator_views import SystemStatusView
-from crossdock.integration.api.problems import PROBLEM_RESPONSES, Problem
+from crossdock.integration.api.problems import API_RESPONSES, problem_doc
 
 _UNKNOWN: dict[int | str, dict[str, object]] = {
-    404: {"model": Problem, "description": "The estate has no system of this name"}
+    404: problem_doc("The estate has no system of this name")
 }
 
 
 def systems_router() -> APIRouter:
     """The systems routes."""
-    router = APIRouter(prefix="/systems", tags=["systems"], responses=PROBLEM_RESPONSES)
+    router = APIRouter(
+        prefix="/systems",
+        tags=["systems"],
+        responses=API_RESPONSES,
+        dependencies=[Depends(require(Scope.ADMIN))],
+    )
 
     @router.get("")
     async def list_systems(desk: Systems) -> list[SystemStatusView]:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import NullPool, StaticPool
+
+from crossdock.core.errors import RetryableError
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -68,3 +73,18 @@ def build_engine(url: str, *, echo: bool = False) -> Engine:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+@contextmanager
+def transaction(engine: Engine, what: str) -> Iterator[Connection]:
+    """One transaction on ``engine`` for the stores beside the engine's own (access, idempotency
+    records, subscriptions): commits on a clean exit. A database that cannot answer is a
+    :class:`RetryableError` naming ``what`` (a 503 at the API); an ``IntegrityError`` passes
+    through, for the caller to read as "already there"."""
+    try:
+        with engine.begin() as connection:
+            yield connection
+    except IntegrityError:
+        raise
+    except SQLAlchemyError as exc:
+        raise RetryableError(f"{what}: {exc.__class__.__name__}: {exc}") from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from itertools import islice
 
 from crossdock.core.inventory import InventoryPosition, ReservationLine
 from crossdock.integration.store.memory_tables import HeldLine, MemoryTables, StockRecord, utc
@@ -22,6 +23,17 @@ def _line(held: HeldLine) -> ReservationLine:
         sku=held.sku,
         location=held.location,
         quantity=from_scaled(held.quantity),
+    )
+
+
+def _position(key: tuple[str, str], record: StockRecord) -> InventoryPosition:
+    sku, location = key
+    return InventoryPosition(
+        sku=sku,
+        location=location,
+        on_hand=from_scaled(record.on_hand),
+        reserved=from_scaled(record.reserved),
+        safety_stock=from_scaled(record.safety_stock),
     )
 
 
@@ -137,17 +149,24 @@ class MemoryInventoryRepository:
             keys = [(sku, location) for sku in wanted if (sku, location) in self.t.inventory]
         else:
             keys = [key for key in self.t.inventory if key[0] in wanted]
-        return [
-            InventoryPosition(
-                sku=sku,
-                location=where,
-                on_hand=from_scaled(record.on_hand),
-                reserved=from_scaled(record.reserved),
-                safety_stock=from_scaled(record.safety_stock),
-            )
-            for sku, where in sorted(keys)
-            for record in (self.t.inventory[(sku, where)],)
-        ]
+        return [_position(key, self.t.inventory[key]) for key in sorted(keys)]
+
+    def position_page(
+        self,
+        *,
+        sku: str | None = None,
+        location: str | None = None,
+        after: tuple[str, str] | None = None,
+        limit: int = 100,
+    ) -> list[InventoryPosition]:
+        matching = (
+            _position(key, record)
+            for key, record in sorted(self.t.inventory.items())
+            if (sku is None or key[0] == sku)
+            and (location is None or key[1] == location)
+            and (after is None or key > after)
+        )
+        return list(islice(matching, max(limit, 0)))
 
     def reserved_for(self, order_id: str) -> list[ReservationLine]:
         return [_line(line) for line in self.t.reservations.get(order_id) or ()]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import islice
 
 from crossdock.core.catalog import Price, Product
 from crossdock.core.party import Customer
 from crossdock.integration.store.memory_tables import CustomerRecord, MemoryTables
+from crossdock.orchestration.store import PriceQuery
 
 
 class MemoryMasterDataRepository:
@@ -57,6 +59,43 @@ class MemoryMasterDataRepository:
             if doc is not None:
                 chosen[sku] = Price.model_validate_json(doc)
         return chosen
+
+    def customer_page(
+        self,
+        *,
+        customer_ids: frozenset[str] | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Customer]:
+        matching = (
+            record.doc
+            for customer_id, record in sorted(self.t.customers.items())
+            if (customer_ids is None or customer_id in customer_ids)
+            and (after is None or customer_id > after)
+        )
+        return [Customer.model_validate_json(doc) for doc in islice(matching, max(limit, 0))]
+
+    def product_page(self, *, after: str | None = None, limit: int = 100) -> list[Product]:
+        matching = (
+            doc for sku, doc in sorted(self.t.products.items()) if after is None or sku > after
+        )
+        return [Product.model_validate_json(doc) for doc in islice(matching, max(limit, 0))]
+
+    def price_page(self, query: PriceQuery) -> list[Price]:
+        def wanted(sku: str, currency: str, owner: str) -> bool:
+            if owner:
+                visible = query.customer_ids is None or owner in query.customer_ids
+            else:
+                visible = query.list_prices
+            return (
+                visible
+                and (query.sku is None or sku == query.sku)
+                and (query.currency is None or currency == query.currency)
+                and (query.after is None or (sku, currency, owner) > query.after)
+            )
+
+        matching = (doc for key, doc in sorted(self.t.prices.items()) if wanted(*key))
+        return [Price.model_validate_json(doc) for doc in islice(matching, max(query.limit, 0))]
 
     def counts(self) -> dict[str, int]:
         return {

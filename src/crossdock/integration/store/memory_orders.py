@@ -120,6 +120,7 @@ class MemoryOrderRepository:
             record
             for order_id, record in sorted(self.t.orders.items())
             if (not query.after or order_id > query.after)
+            and (query.customer_ids is None or record.customer_id in query.customer_ids)
             and all(getattr(record, name) == value for name, value in filters.items())
         )
         return [_row(record) for record in islice(matching, max(query.limit, 0))]

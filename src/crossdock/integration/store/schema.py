@@ -378,3 +378,103 @@ partner_purchase_orders = Table(
     Column("file_id", String(64), nullable=False, server_default=""),
     Index(None, "order_id"),
 )
+
+# --- API access governance (integration/access): partners, their keys and tokens, the
+# idempotency records of creates, the audit log, webhook subscriptions and their fan-out cursor.
+
+api_partners = Table(
+    "api_partners",
+    metadata,
+    Column("partner_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("customer_ids", Text, nullable=False, server_default="[]"),
+    Column("admin", Boolean, nullable=False, server_default=text("false")),
+    Column("rate_limit", String(64), nullable=False, server_default=""),
+    _ts("created_at"),
+    _ts("disabled_at", nullable=True),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("partner_id", String(64), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("scopes", Text, nullable=False, server_default="[]"),
+    Column("label", String(200), nullable=False, server_default=""),
+    _ts("created_at"),
+    _ts("expires_at", nullable=True),
+    _ts("revoked_at", nullable=True),
+    _ts("last_used_at", nullable=True),
+    Column("last_used_from", String(64), nullable=False, server_default=""),
+    Index(None, "partner_id"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("key_id", String(32), nullable=False),
+    Column("partner_id", String(64), nullable=False),
+    Column("scopes", Text, nullable=False, server_default="[]"),
+    _ts("issued_at"),
+    _ts("expires_at"),
+    Index(None, "expires_at"),
+)
+
+idempotency_records = Table(
+    "idempotency_records",
+    metadata,
+    Column("partner_id", String(64), primary_key=True),
+    Column("idempotency_key", String(255), primary_key=True),
+    Column("method", String(8), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("response_headers", Text, nullable=False, server_default="{}"),
+    Column("response_body", LargeBinary, nullable=True),
+    _ts("created_at"),
+    _ts("locked_until"),
+    _ts("expires_at"),
+    Index(None, "expires_at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("audit_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    _ts("at"),
+    Column("partner_id", String(64), nullable=False, server_default=""),
+    Column("key_id", String(32), nullable=False, server_default=""),
+    Column("action", String(64), nullable=False),
+    Column("target", String(256), nullable=False, server_default=""),
+    Column("outcome", String(32), nullable=False),
+    Column("remote", String(64), nullable=False, server_default=""),
+    Column("detail", Text, nullable=False, server_default="{}"),
+    Index(None, "at"),
+    Index(None, "partner_id", "at"),
+    Index(None, "action", "at"),
+)
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("subscription_id", String(64), primary_key=True),
+    Column("partner_id", String(64), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("event_types", Text, nullable=False, server_default="[]"),
+    Column("secret", String(128), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    _ts("created_at"),
+    _ts("disabled_at", nullable=True),
+    Index(None, "partner_id"),
+)
+
+event_cursors = Table(
+    "event_cursors",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False, server_default=text("0")),
+    _ts("updated_at"),
+)

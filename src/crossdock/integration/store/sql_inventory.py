@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
 
 from crossdock.core.inventory import InventoryPosition, ReservationLine
 from crossdock.integration.store import schema as t
@@ -32,6 +33,16 @@ _CONSUME_RESERVATION = (
     )
     .values(quantity=t.reservations.c.quantity - bindparam("b_quantity"))
 )
+
+
+def _position(row: Any) -> InventoryPosition:
+    return InventoryPosition(
+        sku=row.sku,
+        location=row.location,
+        on_hand=from_scaled(row.on_hand),
+        reserved=from_scaled(row.reserved),
+        safety_stock=from_scaled(row.safety_stock),
+    )
 
 
 class SqlInventoryRepository(SqlRepository):
@@ -180,13 +191,22 @@ class SqlInventoryRepository(SqlRepository):
         statement = select(i).where(i.c.sku.in_(list(skus))).order_by(i.c.sku, i.c.location)
         if location is not None:
             statement = statement.where(i.c.location == location)
-        return [
-            InventoryPosition(
-                sku=row.sku,
-                location=row.location,
-                on_hand=from_scaled(row.on_hand),
-                reserved=from_scaled(row.reserved),
-                safety_stock=from_scaled(row.safety_stock),
-            )
-            for row in self.c.execute(statement)
-        ]
+        return [_position(row) for row in self.c.execute(statement)]
+
+    def position_page(
+        self,
+        *,
+        sku: str | None = None,
+        location: str | None = None,
+        after: tuple[str, str] | None = None,
+        limit: int = 100,
+    ) -> list[InventoryPosition]:
+        i = t.inventory
+        statement = select(i).order_by(i.c.sku, i.c.location).limit(max(limit, 0))
+        if sku is not None:
+            statement = statement.where(i.c.sku == sku)
+        if location is not None:
+            statement = statement.where(i.c.location == location)
+        if after is not None:
+            statement = statement.where(tuple_(i.c.sku, i.c.location) > after)
+        return [_position(row) for row in self.c.execute(statement)]

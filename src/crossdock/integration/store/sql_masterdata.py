@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, tuple_
 
 from crossdock.core.catalog import Price, Product
 from crossdock.core.party import Customer
 from crossdock.integration.store import schema as t
 from crossdock.integration.store.sql_repository import SqlRepository
+from crossdock.orchestration.store import PriceQuery
 
 
 class SqlMasterDataRepository(SqlRepository):
@@ -77,6 +78,48 @@ class SqlMasterDataRepository(SqlRepository):
             if owner or price.sku not in chosen:
                 chosen[price.sku] = price
         return chosen
+
+    def customer_page(
+        self,
+        *,
+        customer_ids: frozenset[str] | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Customer]:
+        c = t.customers.c
+        statement = select(c.doc).order_by(c.customer_id).limit(max(limit, 0))
+        if customer_ids is not None:
+            statement = statement.where(c.customer_id.in_(sorted(customer_ids)))
+        if after is not None:
+            statement = statement.where(c.customer_id > after)
+        return [Customer.model_validate_json(doc) for (doc,) in self.c.execute(statement)]
+
+    def product_page(self, *, after: str | None = None, limit: int = 100) -> list[Product]:
+        c = t.products.c
+        statement = select(c.doc).order_by(c.sku).limit(max(limit, 0))
+        if after is not None:
+            statement = statement.where(c.sku > after)
+        return [Product.model_validate_json(doc) for (doc,) in self.c.execute(statement)]
+
+    def price_page(self, query: PriceQuery) -> list[Price]:
+        c = t.prices.c
+        statement = (
+            select(c.doc).order_by(c.sku, c.currency, c.customer_id).limit(max(query.limit, 0))
+        )
+        if query.sku is not None:
+            statement = statement.where(c.sku == query.sku)
+        if query.currency is not None:
+            statement = statement.where(c.currency == query.currency)
+        owners = [] if query.customer_ids is None else sorted(query.customer_ids)
+        if query.customer_ids is not None and query.list_prices:
+            statement = statement.where(or_(c.customer_id == "", c.customer_id.in_(owners)))
+        elif query.customer_ids is not None:
+            statement = statement.where(c.customer_id.in_(owners))
+        elif not query.list_prices:
+            statement = statement.where(c.customer_id != "")
+        if query.after is not None:
+            statement = statement.where(tuple_(c.sku, c.currency, c.customer_id) > query.after)
+        return [Price.model_validate_json(doc) for (doc,) in self.c.execute(statement)]
 
     def counts(self) -> dict[str, int]:
         return {

@@ -139,6 +139,8 @@ class SqlOrderRepository(SqlRepository):
             statement = statement.where(
                 t.orders.c.channel_order_number == query.channel_order_number
             )
+        if query.customer_ids is not None:
+            statement = statement.where(t.orders.c.customer_id.in_(sorted(query.customer_ids)))
         if query.after:
             statement = statement.where(t.orders.c.order_id > query.after)
         return [self._row(row) for row in self.c.execute(statement)]
