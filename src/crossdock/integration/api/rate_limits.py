@@ -39,7 +39,6 @@ from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import anyio
-import redis.asyncio
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -129,6 +128,14 @@ def limit_storage(uri: str, *, key_prefix: str, timeout_s: float) -> tuple[Stora
     if scheme == "memory":
         return MemoryStorage(wrap_exceptions=True), _nothing_to_close
     if scheme in ("redis", "rediss"):
+        # Imported here: redis is in the `scale` extra, and an embedded hub never needs it.
+        try:
+            import redis.asyncio
+        except ImportError:
+            raise ConfigurationError(
+                "api.rate_limit_storage",
+                f"{uri!r} needs the redis client: pip install 'crossdock[scale]'",
+            ) from None
         # Our own pool, so the connections can be closed at shutdown (``limits`` has no close).
         pool = redis.asyncio.ConnectionPool.from_url(
             uri, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
