@@ -328,6 +328,20 @@ def test_a_token_does_not_outlive_its_rotated_key(access: AccessStore, clock: Fa
     assert refusal(access, token.token) == "token expired"
 
 
+def test_a_token_issued_before_its_key_was_rotated_ends_with_the_overlap(
+    access: AccessStore, clock: FakeClock
+) -> None:
+    acme(access)
+    old = access.create_key("acme", READ)
+    token = access.issue_token(old.key.key_id, old.secret)  # an hour, as nothing was rotating
+
+    access.create_key("acme", READ, rotate=old.key.key_id, overlap=timedelta(minutes=5))
+    assert access.authenticate(token.token).key_id == old.key.key_id
+    clock.advance(timedelta(minutes=5))
+
+    assert refusal(access, token.token) == "token of a key expired"
+
+
 # --- audit log ----------------------------------------------------------------------------------
 
 

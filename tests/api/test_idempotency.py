@@ -23,6 +23,7 @@ from starlette.middleware import Middleware
 
 from credentials import partner_key
 from crossdock.core.errors import RetryableError
+from crossdock.integration.access.principal import Scope
 from crossdock.integration.access.store import AccessStore
 from crossdock.integration.api import create_app
 from crossdock.integration.api.idempotency import IdempotencyMiddleware, fingerprint
@@ -297,7 +298,7 @@ async def test_a_key_left_in_flight_by_a_dead_process_is_taken_over(hub: Hub) ->
         "order-1001",
         method="POST",
         path=ORDERS,
-        fingerprint=fingerprint("POST", ORDERS, b"", body),
+        fingerprint=fingerprint("POST", ORDERS, b"", body, "orders:read orders:write"),
         now=hub.clock.now(),
     )
     assert isinstance(crashed, Started)
@@ -362,3 +363,17 @@ async def test_a_create_without_a_key_is_left_alone(hub: Hub) -> None:
 
     assert [first.status_code, second.status_code] == [201, 201]
     assert hub.parcels.created == 2
+
+
+async def test_a_key_with_fewer_scopes_never_receives_the_answer_a_stronger_key_got(
+    hub: Hub,
+) -> None:
+    reader = partner_key(hub.api.estate.access, "acme", ["C-1"], [Scope.ORDERS_READ])
+    async with client(hub.api.app, key=hub.acme) as http:
+        created = await http.post(ORDERS, json=new_order(), headers=keyed("order-1001"))
+    async with client(hub.api.app, key=reader) as http:
+        again = await http.post(ORDERS, json=new_order(), headers=keyed("order-1001"))
+
+    assert created.status_code == 201
+    assert again.status_code == 422
+    assert "idempotent-replayed" not in again.headers

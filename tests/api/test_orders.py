@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from .estate import Estate, new_order, problem_fields
+from credentials import partner_key
+
+from .estate import Estate, client, new_order, problem_fields
 
 ORDERS = "/api/v1/orders"
 
@@ -38,7 +40,7 @@ async def test_a_valid_order_is_created_and_can_be_read_back(api: httpx.AsyncCli
     assert read.status_code == 200
     view = read.json()
     assert view["status"] == "received"
-    assert view["channel"] == "api"
+    assert view["channel"] == "api:ops"  # each partner's orders are a channel of their own
     assert view["customer_po"] == "PO-77"
     assert view["route"] is None
     order = view["order"]
@@ -178,8 +180,8 @@ async def test_the_timeline_shows_the_inbound_message_once_the_workflow_ran(
     assert timeline["order_id"] == order_id
     first = timeline["entries"][0]
     assert first["kind"] == "inbound"
-    assert first["system"] == "api"
-    assert first["summary"] == "order_received from api"
+    assert first["system"] == "api:ops"
+    assert first["summary"] == "order_received from api:ops"
     assert first["correlation_id"] == order_id
     assert first["detail"]["body"]["order"]["channel_order_number"] == "API-1001"
     assert any(entry["kind"] == "decision" for entry in timeline["entries"])
@@ -293,4 +295,22 @@ async def test_a_hold_release_is_accepted_and_reaches_the_timeline(
 
     entries = (await api.get(f"{ORDERS}/{order_id}/timeline")).json()["entries"]
     inbound = [entry["summary"] for entry in entries if entry["kind"] == "inbound"]
-    assert inbound == ["order_received from api", "hold_released from ops@acme"]
+    assert inbound == ["order_received from api:ops", "hold_released from ops@acme"]
+
+
+async def test_two_partners_with_the_same_order_number_each_get_their_own_order(
+    estate: Estate,
+) -> None:
+    # Both partners order for C-1 (it is both their customer, as a buying group's member can be).
+    north = partner_key(estate.access, "north", ["C-1"])
+    south = partner_key(estate.access, "south", ["C-1"])
+    app = estate.app()
+
+    async with client(app, key=north) as http:
+        first = await http.post(ORDERS, json=new_order(channel_order_number="PO-1"))
+    async with client(app, key=south) as http:
+        second = await http.post(ORDERS, json=new_order(channel_order_number="PO-1"))
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["order_id"] != second.json()["order_id"]
+    assert estate.order_count() == 2

@@ -161,7 +161,7 @@ async def test_an_admin_sees_a_key_creation_and_a_refused_credential_in_the_audi
     assert failure["action"] == "auth.failed"
     assert (failure["partner_id"], failure["key_id"]) == ("acme", issued["key_id"])
     assert failure["target"] == "GET /api/v1/me"
-    assert failure["detail"] == {"reason": "key revoked"}
+    assert failure["detail"]["reason"] == "key revoked"
     assert failure["remote"] == "127.0.0.1"
     assert [e["action"] for e in by_key.json()["items"]] == ["auth.failed"]
     pages = first_page.json()["items"] + second_page.json()["items"]
@@ -267,3 +267,40 @@ async def test_a_partner_reaches_only_its_own_customers_orders(
     assert for_acme.status_code == 403
     assert own.status_code == 200
     assert (await api.get(f"/api/v1/orders/{order_id}")).status_code == 200
+
+
+async def test_a_key_created_twice_with_one_idempotency_key_is_one_key_and_its_secret_is_not_kept(
+    estate: Estate, api: httpx.AsyncClient
+) -> None:
+    await add_acme(api)
+    url, body = KEYS.format(partner_id="acme"), {"scopes": ["orders:read"]}
+    headers = {"Idempotency-Key": "new-erp-key"}
+
+    first = await api.post(url, json=body, headers=headers)
+    again = await api.post(url, json=body, headers=headers)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["key_id"] == first.json()["key_id"]
+    assert "secret" not in again.json()  # shown once; a lost answer means a new key
+    assert len((await api.get(url)).json()) == 1
+    secret = first.json()["secret"].removeprefix(first.json()["key_id"] + "_")
+    with estate.store.engine.connect() as connection:
+        stored = connection.exec_driver_sql("SELECT response_body FROM idempotency_records")
+        assert all(secret.encode() not in bytes(row[0]) for row in stored)
+
+
+async def test_a_flood_of_bad_keys_from_one_address_is_one_audit_entry_a_minute(
+    estate: Estate, api: httpx.AsyncClient
+) -> None:
+    app = estate.app()
+    async with client(app, key="cdk_0123456789ab_guess") as guesser:
+        for _ in range(20):
+            assert (await guesser.get("/api/v1/orders")).status_code == 401
+        estate.clock.advance(timedelta(minutes=1))
+        assert (await guesser.get("/api/v1/orders")).status_code == 401
+        # Outside the API nothing checks the key, so nothing is written either.
+        assert (await guesser.get("/healthz")).status_code == 200
+
+    refused = (await api.get("/api/v1/audit", params={"action": "auth.failed"})).json()["items"]
+    assert [entry["detail"]["refusals_not_recorded_before"] for entry in refused] == [19, 0]

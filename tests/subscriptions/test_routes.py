@@ -80,6 +80,9 @@ async def test_a_partner_subscribes_and_gets_the_secret_once(
         "https://100.64.0.1/hook",
         "https://0.0.0.0/hook",
         "https://[::ffff:127.0.0.1]/hook",
+        "https://[::127.0.0.1]/hook",
+        "https://[64:ff9b:1::a00:1]/hook",
+        "https://[fec0::1]/hook",
         "https://intranet.acme.example/hook",  # a name that resolves to a private address
         "https://localhost/hook",
         "http://hooks.acme.example/crossdock",  # not https
@@ -208,3 +211,21 @@ async def test_the_feed_needs_the_events_scope(sqlite_world: World) -> None:
         answer = await acme.get("/api/v1/events")
 
     assert answer.status_code == 403
+
+
+async def test_a_key_that_may_not_read_events_may_not_subscribe_to_them(
+    sqlite_world: World,
+) -> None:
+    key = partner_key(sqlite_world.access, "acme", ["C-A"], [Scope.SUBSCRIPTIONS_WRITE])
+    transport = httpx.ASGITransport(app=sqlite_world.app())
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://crossdock.test", headers=bearer(key)
+    ) as client:
+        refused = await client.post(
+            "/api/v1/subscriptions", json={"url": ACME_URL, "event_types": [ACCEPTED]}
+        )
+        listed = await client.get("/api/v1/subscriptions")
+
+    assert refused.status_code == 403
+    assert 'scope="events:read"' in refused.headers["WWW-Authenticate"]
+    assert listed.json()["items"] == []

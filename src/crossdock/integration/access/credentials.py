@@ -34,6 +34,15 @@ def new_key_id() -> str:
     return KEY_PREFIX + secrets.token_hex(_KEY_ID_BYTES)
 
 
+def looks_like_key_id(text: str) -> bool:
+    """``text`` has the shape of a key id (so it may be logged: it holds no secret)."""
+    return (
+        len(text) == len(KEY_PREFIX) + 2 * _KEY_ID_BYTES
+        and text.startswith(KEY_PREFIX)
+        and _HEX.fullmatch(text[len(KEY_PREFIX) :]) is not None
+    )
+
+
 def new_secret() -> str:
     """A fresh secret (43 URL-safe characters)."""
     return secrets.token_urlsafe(_SECRET_BYTES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 from crossdock.integration.access.principal import Scope
 from crossdock.integration.access.records import AccessError
@@ -10,6 +11,8 @@ from crossdock.integration.access.store import AccessStore
 
 OPERATOR_PARTNER = "operator"
 """The admin partner our own tools act as, registered on first use."""
+OPERATOR_KEY_LIFETIME = timedelta(hours=12)
+"""A tool's key outlives its run by a margin, and then stops working on its own."""
 OPERATOR_RATE_LIMIT = "100/second"
 """Our tools poll (every order's timeline, after a demo): more than a partner's default."""
 
@@ -21,4 +24,7 @@ def mint_operator_key(access: AccessStore, *, label: str) -> str:
         access.add_partner(
             OPERATOR_PARTNER, name="Operators", admin=True, rate_limit=OPERATOR_RATE_LIMIT
         )
-    return access.create_key(OPERATOR_PARTNER, [Scope.ADMIN], label=label).secret
+    expires_at = access.clock.now() + OPERATOR_KEY_LIFETIME
+    return access.create_key(
+        OPERATOR_PARTNER, [Scope.ADMIN], label=label, expires_at=expires_at
+    ).secret

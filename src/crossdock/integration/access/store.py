@@ -43,8 +43,9 @@ from crossdock.integration.store import schema as t
 from crossdock.integration.store.engine import transaction
 from crossdock.orchestration.clock import Clock
 
-PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-"""Partner ids: lower case letters, digits, ``_ . -``; they appear in URLs and logs."""
+PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,47}$")
+"""Partner ids: lower case letters, digits, ``_ . -``, at most 48; they appear in URLs, logs and
+the channel of the partner's orders (``api:<partner>``)."""
 TOKEN_TTL = timedelta(hours=1)
 """How long an OAuth2 access token lives."""
 USE_RECORD_EVERY = timedelta(seconds=60)
@@ -296,7 +297,7 @@ class AccessStore:
         )
 
     def issue_token(
-        self, client_id: str, client_secret: str, scopes: Iterable[str] = ()
+        self, client_id: str, client_secret: str, scopes: Iterable[str] = (), *, remote: str = ""
     ) -> IssuedToken:
         """OAuth2 client credentials: a key (its id as client id, the whole key or its secret
         as client secret) exchanged for a short-lived token with the scopes asked for (a subset
@@ -306,7 +307,7 @@ class AccessStore:
             if client_secret.startswith(client_id)
             else compose_key(client_id, client_secret)
         )
-        principal = self.authenticate(presented)
+        principal = self.authenticate(presented, remote=remote)
         if principal.key_id != client_id:
             raise AuthenticationFailed("client id does not match the secret", key_id=client_id)
         asked = parse_scopes(scopes) if scopes else principal.scopes
@@ -346,6 +347,13 @@ class AccessStore:
             if row.expires_at <= now:
                 raise AuthenticationFailed(
                     "token expired", key_id=row.key_id, partner_id=row.partner_id
+                )
+            # A token lives no longer than its key: a rotation that ended the key's overlap
+            # after the token was issued ends the token too.
+            key = _key(c.execute(select(t.api_keys).where(t.api_keys.c.key_id == row.key_id)).one())
+            if key.state(now) in ("revoked", "expired"):
+                raise AuthenticationFailed(
+                    f"token of a key {key.state(now)}", key_id=key.key_id, partner_id=key.partner_id
                 )
             partner = _partner(
                 c.execute(

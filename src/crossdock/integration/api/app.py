@@ -113,7 +113,7 @@ def create_app(
     )
     app.add_middleware(RateLimitMiddleware, policy=rate_limits or RateLimitPolicy())
     app.add_middleware(AuditMiddleware, access=access)
-    app.add_middleware(AuthenticationMiddleware, access=access)
+    app.add_middleware(AuthenticationMiddleware, access=access, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
 
     @app.get("/healthz", tags=["operations"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -73,15 +74,28 @@ def presented_credential(headers: list[tuple[bytes, bytes]]) -> str:
     return ""
 
 
-class AuthenticationMiddleware:
-    """Resolves the caller of every request that presents a credential (see the module doc)."""
+REFUSALS_AUDITED_EVERY = timedelta(minutes=1)
+"""Refused credentials from one address are written to the audit log at most this often (with a
+count of those not written), so a flood of bad keys cannot flood the log."""
 
-    def __init__(self, app: ASGIApp, *, access: AccessStore) -> None:
+
+class AuthenticationMiddleware:
+    """Resolves the caller of every request under ``prefix`` that presents a credential (see the
+    module doc). Other paths (the signed webhooks, AS2, ``/healthz``) authenticate their own way
+    and never reach the access store."""
+
+    def __init__(self, app: ASGIApp, *, access: AccessStore, prefix: str = "/api/v1") -> None:
         self.app = app
         self.access = access
+        self.prefix = prefix
+        self._refusals: dict[str, tuple[datetime, int]] = {}
+        """Per address: when a refusal was last audited, and how many since were not."""
 
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or not (
+            path == self.prefix or path.startswith(f"{self.prefix}/")
+        ):
             await self.app(scope, receive, send)
             return
         credential = presented_credential(scope.get("headers", []))
@@ -111,6 +125,15 @@ class AuthenticationMiddleware:
         return self.access.authenticate(credential, remote=remote)
 
     def _audit_failure(self, failure: AuthenticationFailed, scope: AsgiScope, remote: str) -> None:
+        now = self.access.clock.now()
+        last, unrecorded = self._refusals.get(remote, (None, 0))
+        if last is not None and now - last < REFUSALS_AUDITED_EVERY:
+            self._refusals[remote] = (last, unrecorded + 1)
+            return
+        self._refusals[remote] = (now, 0)
+        if len(self._refusals) > 10_000:  # forget the addresses that went quiet
+            horizon = now - REFUSALS_AUDITED_EVERY
+            self._refusals = {a: v for a, v in self._refusals.items() if v[0] >= horizon}
         try:
             self.access.record(
                 "auth.failed",
@@ -119,7 +142,7 @@ class AuthenticationMiddleware:
                 key_id=failure.key_id,
                 target=f"{scope.get('method', '')} {scope.get('path', '')}",
                 remote=remote,
-                detail={"reason": failure.reason},
+                detail={"reason": failure.reason, "refusals_not_recorded_before": unrecorded},
             )
         except Exception:  # an audit write must not turn a 401 into a 500
             log.exception("could not record a refused credential in the audit log")

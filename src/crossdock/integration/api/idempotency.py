@@ -11,10 +11,12 @@ string), and is remembered for 24 hours from the first request::
     the same request while the first runs  409 idempotency-key-in-flight, Retry-After: 1
     a malformed key (empty, > 255 chars)   400, field Idempotency-Key
 
-A request is the same when its method, path, query and body bytes are: the fingerprint is their
-SHA-256. Responses a retry should be allowed to change are not kept (5xx, 401, 403, 408, 409,
-429), nor any marked ``Cache-Control: no-store`` (a response carrying a secret, such as a new
-key or token, never goes to the database); the key is free again once they are answered.
+A request is the same when its method, path, query, body bytes and the caller's scopes are: the
+fingerprint is their SHA-256. Responses a retry should be allowed to change are not kept (5xx,
+401, 403, 408, 409, 429); the key is free again once they are answered. A response marked
+``Cache-Control: no-store`` carries a secret shown once (a new key, a subscription's signing
+secret): it is kept without its ``secret``, so a retry learns what was created — and creates
+nothing twice — while the secret never goes to the database.
 
 The header is optional: a create without it behaves as before (orders still deduplicate on their
 channel order number). It is recommended for every create. The records are in the database
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -74,10 +77,12 @@ _KEY_HEADER = IDEMPOTENCY_KEY.lower().encode("latin-1")
 _PATH_LENGTH = 512  # the column's width; the fingerprint covers the whole path anyway
 
 
-def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
-    """What makes two requests with one key the same request: SHA-256, hex."""
+def fingerprint(method: str, path: str, query: bytes, body: bytes, scopes: str = "") -> str:
+    """What makes two requests with one key the same request: SHA-256, hex. ``scopes`` (the
+    caller's, sorted) is part of it, so a key holding fewer scopes never receives the answer a
+    stronger one got: it is a different request (422), not a replay past the scope check."""
     digest = hashlib.sha256()
-    for part in (method.encode("latin-1"), path.encode("utf-8"), query, body):
+    for part in (method.encode("latin-1"), path.encode("utf-8"), query, body, scopes.encode()):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
@@ -92,13 +97,33 @@ def key_problem(value: str) -> str:
     return ""
 
 
-def _keeps(status: int, headers: Sequence[tuple[bytes, bytes]]) -> bool:
-    if status >= 500 or status in NOT_KEPT:
-        return False
-    for name, value in headers:
-        if name.lower() == b"cache-control" and b"no-store" in value.lower():
-            return False
-    return True
+def _keeps(status: int) -> bool:
+    return status < 500 and status not in NOT_KEPT
+
+
+def _confidential(headers: Sequence[tuple[bytes, bytes]]) -> bool:
+    return any(
+        name.lower() == b"cache-control" and b"no-store" in value.lower() for name, value in headers
+    )
+
+
+def _withheld(
+    headers: Sequence[tuple[bytes, bytes]], body: bytes
+) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """What is kept of an answer marked ``no-store`` (it carries a secret shown once: a new key,
+    a subscription's signing secret): its JSON body without ``secret``, so a replay says what was
+    created and the secret never reaches the database. Anything else keeps no body at all."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        document = None
+    kept = b""
+    if isinstance(document, dict):
+        document.pop("secret", None)
+        kept = json.dumps(document, separators=(",", ":")).encode()
+    kept_headers = [(n, v) for n, v in headers if n.lower() != b"content-length"]
+    kept_headers.append((b"content-length", str(len(kept)).encode()))
+    return kept_headers, kept
 
 
 class IdempotencyMiddleware:
@@ -154,7 +179,7 @@ class IdempotencyMiddleware:
             return  # the client left before sending its request
         try:
             begun = await anyio.to_thread.run_sync(
-                functools.partial(self._begin, principal.partner_id, key, scope, body)
+                functools.partial(self._begin, principal, key, scope, body)
             )
         except RetryableError as exc:
             log.warning("idempotency record for %s not read: %s", principal.partner_id, exc)
@@ -188,14 +213,18 @@ class IdempotencyMiddleware:
                     headers={"Retry-After": str(IN_FLIGHT_RETRY_AFTER)},
                 )
 
-    def _begin(self, partner_id: str, key: str, scope: Scope, body: bytes) -> Begun:
+    def _begin(self, principal: Principal, key: str, scope: Scope, body: bytes) -> Begun:
         method, path = str(scope["method"]), str(scope["path"])
+        partner_id = principal.partner_id
+        scopes = " ".join(sorted(scope_.value for scope_ in principal.scopes))
         return self.store.begin(
             partner_id,
             key,
             method=method,
             path=path[:_PATH_LENGTH],
-            fingerprint=fingerprint(method, path, bytes(scope.get("query_string", b"")), body),
+            fingerprint=fingerprint(
+                method, path, bytes(scope.get("query_string", b"")), body, scopes
+            ),
             now=self.clock.now(),
             lease=self.lease,
             ttl=self.ttl,
@@ -231,7 +260,9 @@ class IdempotencyMiddleware:
     async def _settle(
         self, claim: Claim, status: int, headers: Sequence[tuple[bytes, bytes]], body: bytes
     ) -> None:
-        keep = status > 0 and _keeps(status, headers)
+        keep = status > 0 and _keeps(status)
+        if keep and _confidential(headers):
+            headers, body = _withheld(headers, body)
         text_headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in headers]
         try:
             if keep:

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from crossdock.integration.access.credentials import looks_like_key_id
 from crossdock.integration.access.records import AccessError, AuthenticationFailed
 from crossdock.integration.api.auth import access_store, client_address
 from crossdock.integration.api.problems import (
@@ -121,7 +122,13 @@ def oauth_router() -> APIRouter:
         scopes = form.get("scope", "").split()
         try:
             issued = await anyio.to_thread.run_sync(
-                functools.partial(access.issue_token, client_id, secret, scopes)
+                functools.partial(
+                    access.issue_token,
+                    client_id,
+                    secret,
+                    scopes,
+                    remote=client_address(request.scope),
+                )
             )
         except AuthenticationFailed as failure:
             await anyio.to_thread.run_sync(
@@ -130,7 +137,9 @@ def oauth_router() -> APIRouter:
                     "oauth.token",
                     outcome="refused",
                     partner_id=failure.partner_id,
-                    key_id=failure.key_id or client_id[:32],
+                    # Only a key id's shape is logged: a client id may be a whole key, pasted.
+                    key_id=failure.key_id
+                    or (client_id if looks_like_key_id(client_id) else "(malformed)"),
                     remote=client_address(request.scope),
                     detail={"reason": failure.reason},
                 )

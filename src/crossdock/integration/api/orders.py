@@ -32,7 +32,8 @@ from crossdock.orchestration.intake import FieldProblem
 from crossdock.orchestration.store import OrderQuery
 
 API_CHANNEL = "api"
-"""The channel name of orders partners submit through this API."""
+"""The channel of orders partners submit through this API; each partner's orders are in its own
+channel, ``api:<partner>``, so one partner's order numbers never meet another's."""
 
 _NOT_FOUND: dict[int | str, dict[str, object]] = {404: problem_doc("No order has this id")}
 
@@ -71,11 +72,12 @@ def orders_router(prefix: str) -> APIRouter:
                 errors=[FieldProblem("customer_id", f"{body.customer_id!r} is not your customer")],
             )
         now = desk.clock.now()
-        order = body.to_order(order_id=new_order_id(now), channel=API_CHANNEL, received_at=now)
+        channel = f"{API_CHANNEL}:{caller.partner_id}"
+        order = body.to_order(order_id=new_order_id(now), channel=channel, received_at=now)
         dedupe_key = (
             f"{API_CHANNEL}:{caller.partner_id}:{idempotency_key}" if idempotency_key else None
         )
-        submitted = await desk.run(desk.submit, order, source=API_CHANNEL, dedupe_key=dedupe_key)
+        submitted = await desk.run(desk.submit, order, source=channel, dedupe_key=dedupe_key)
         accepted = OrderAccepted(
             order_id=submitted.order_id,
             status=OrderStatus.RECEIVED,

@@ -40,7 +40,7 @@ ScopeName = Annotated[str, Field(description="A scope: " + ", ".join(s.value for
 class NewPartner(RequestDocument):
     """A partner to register."""
 
-    partner_id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    partner_id: str = Field(min_length=1, max_length=48, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     name: str = ""
     customer_ids: list[str] = Field(default_factory=list)
     """The customers whose orders and master data the partner may reach."""

@@ -51,6 +51,14 @@ METADATA_ADDRESSES = frozenset(
 
 _SHARED = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_EMBEDDING_IPV4 = (
+    _NAT64,
+    ipaddress.ip_network("64:ff9b:1::/48"),  # local-use NAT64 (RFC 8215)
+    ipaddress.ip_network("::/96"),  # IPv4-compatible (deprecated, still routed by some stacks)
+)
+"""IPv6 networks whose low 32 bits are an IPv4 address, which is checked as itself."""
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")
+"""Deprecated site-local IPv6, which some Python versions do not count as private."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,6 +117,8 @@ def refusal(address: IpAddress, policy: CallbackPolicy) -> str | None:
             return None if why is None else f"{address} carries {embedded}: {why}"
     if address.is_multicast:
         return f"{address} is a multicast address"
+    if address in _SITE_LOCAL:
+        return f"{address} is a site-local address"
     if address in _SHARED:
         return f"{address} is in the shared (CGNAT) address space"
     if not address.is_global:
@@ -130,7 +140,7 @@ def refusal(address: IpAddress, policy: CallbackPolicy) -> str | None:
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if address.ipv4_mapped is not None:
         return address.ipv4_mapped
-    if address in _NAT64:
+    if int(address) > 1 and any(address in network for network in _EMBEDDING_IPV4):
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     if address.sixtofour is not None:
         return address.sixtofour

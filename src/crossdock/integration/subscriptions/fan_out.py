@@ -118,7 +118,6 @@ class WebhookFanOut:
         with self.store.unit_of_work() as uow:
             c = uow.connection
             postgres = c.dialect.name == "postgresql"
-            snapshot = c.execute(_SNAPSHOT).one() if postgres else None
             cursor = _lock_cursor(c, now)
             o = t.outbox
             rows = c.execute(
@@ -128,6 +127,10 @@ class WebhookFanOut:
                 .order_by(o.c.seq)
                 .limit(self.batch)
             ).all()
+            # After the read, not before: a transaction holding a missing position got its id
+            # before the later position we saw was even handed out, so it is below this xmax.
+            # A snapshot taken earlier (before waiting for the cursor's lock) could miss it.
+            snapshot = c.execute(_SNAPSHOT).one() if postgres else None
             audiences = _audiences(c) if rows else []
             position, events, queued, waiting = cursor, 0, 0, False
             for row in rows:

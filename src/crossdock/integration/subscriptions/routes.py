@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.core.errors import RetryableError
-from crossdock.integration.access.principal import Principal
+from crossdock.integration.access.principal import Principal, Scope
 from crossdock.integration.api.auth import Access, EventsReader, SubscriptionsWriter, client_address
 from crossdock.integration.api.problems import API_RESPONSES, ApiProblem, problem_doc
 from crossdock.integration.contracts import ORDER_EVENTS
@@ -159,7 +159,17 @@ def subscriptions_router(
         request: Request,
         response: Response,
     ) -> CreatedSubscription:
-        """Subscribe a URL to event types. The answer carries the signing secret, once."""
+        """Subscribe a URL to event types. The answer carries the signing secret, once. The key
+        must also carry ``events:read``: a webhook delivers what the feed would show."""
+        if not caller.allows(Scope.EVENTS_READ):
+            raise ApiProblem(
+                HTTPStatus.FORBIDDEN,
+                "a subscription delivers events: the credential needs 'events:read' as well",
+                slug="insufficient-scope",
+                headers={
+                    "WWW-Authenticate": 'Bearer error="insufficient_scope", scope="events:read"'
+                },
+            )
         problems = [
             FieldProblem(f"event_types[{n}]", f"unknown event type {name!r}")
             for n, name in enumerate(body.event_types)
