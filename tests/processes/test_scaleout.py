@@ -114,7 +114,11 @@ def test_two_apis_and_three_workers_lose_and_duplicate_nothing_under_kill_9(
 
             def partner() -> None:
                 try:
-                    with httpx.Client(base_url=f"http://127.0.0.1:{second_api}", timeout=30) as api:
+                    with httpx.Client(
+                        base_url=f"http://127.0.0.1:{second_api}",
+                        headers=cluster.operator_headers(),  # a key made in PostgreSQL
+                        timeout=30,
+                    ) as api:
                         for n, order in enumerate(rest_orders(cluster, REST_ORDERS, catalogue_rng)):
                             response = api.post(
                                 "/api/v1/orders", json=order, headers={"Idempotency-Key": f"r{n}"}
