@@ -289,7 +289,7 @@ def build_hub(
         rate_limits=RateLimitPolicy(
             default=settings.api.rate_limit_default,
             anonymous=settings.api.rate_limit_anonymous,
-            storage=settings.api.rate_limit_storage,
+            storage=settings.api.rate_limit_storage.get_secret_value(),
             key_prefix=f"crossdock:{settings.broker.tenant}:ratelimit",
         ),
         max_body_bytes=settings.api.max_body_bytes,

@@ -96,6 +96,19 @@ def add_partner(
     typer.echo(f"added {kind} {partner.partner_id} (customers: {customers})")
 
 
+@partners_app.command("disable")
+def disable_partner(
+    partner_id: Annotated[str, typer.Argument(help="The partner to cut off.")],
+    by: By = None,
+) -> None:
+    """Cut a partner off: revoke every key and token it holds and stop its webhook
+    subscriptions. Its orders and data stay."""
+    with _access() as access:
+        partner = access.disable_partner(partner_id)
+        _audit(access, "cli partners disable", by, partner_id)
+    typer.echo(f"disabled {partner.partner_id}: its keys are revoked, its subscriptions stopped")
+
+
 @partners_app.command("list")
 def list_partners(as_json: AsJson = False) -> None:
     """Every partner, with how many live keys it has."""

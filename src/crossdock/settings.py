@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from limits import parse_many
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crossdock.core.errors import ConfigurationError
@@ -54,6 +54,8 @@ class BrokerSettings(BaseModel):
 class ApiSettings(BaseModel):
     """The HTTP listener."""
 
+    model_config = ConfigDict(hide_input_in_errors=True)  # a storage URI may hold a password
+
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = ""
@@ -63,7 +65,7 @@ class ApiSettings(BaseModel):
     notation; ``;`` separates several that all apply: ``600/minute;20000/hour``)."""
     rate_limit_anonymous: str = "60/minute"
     """Requests per client address under ``/api/v1`` without an accepted credential."""
-    rate_limit_storage: str = "memory://"
+    rate_limit_storage: SecretStr = SecretStr("memory://")
     """Where the counters live: ``memory://`` (this process) or ``redis://host:6379/0``, which
     every API process of a scaled-out hub must share. If it is down, requests go unlimited."""
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
@@ -83,9 +85,10 @@ class ApiSettings(BaseModel):
 
     @field_validator("rate_limit_storage")
     @classmethod
-    def _rate_limit_storage(cls, uri: str) -> str:
-        if uri.partition("://")[0] not in ("memory", "redis", "rediss"):
-            raise ValueError(f"{uri!r}: use memory:// or redis://host:6379/0")
+    def _rate_limit_storage(cls, uri: SecretStr) -> SecretStr:
+        scheme = uri.get_secret_value().partition("://")[0]
+        if scheme not in ("memory", "redis", "rediss"):  # the URI may hold a password: not shown
+            raise ValueError(f"a {scheme!r} URI: use memory:// or redis://host:6379/0")
         return uri
 
     def base_url(self) -> str:

@@ -16,6 +16,8 @@ from crossdock.integration.access.records import (
 )
 from crossdock.integration.access.store import AccessStore
 from crossdock.integration.store import schema as t
+from crossdock.integration.store.sql import SqlStore
+from crossdock.integration.subscriptions.store import SubscriptionStore
 from crossdock.orchestration.clock import FakeClock
 
 READ = frozenset({Scope.ORDERS_READ})
@@ -398,3 +400,25 @@ def test_an_audit_entry_keeps_what_a_caller_sent_even_with_a_nul(access: AccessS
 
     [entry] = access.audit(AuditQuery())
     assert (entry.key_id, entry.target) == ("cdk_\ufffdx", "GET /a\ufffdb")
+
+
+def test_a_disabled_partner_loses_its_keys_tokens_and_webhook_subscriptions(
+    access: AccessStore, database: SqlStore
+) -> None:
+    acme(access)
+    issued = access.create_key("acme", READ)
+    token = access.issue_token(issued.key.key_id, issued.secret)
+    subscriptions = SubscriptionStore(database.engine, access.clock)
+    subscribed = subscriptions.create("acme", "https://hooks.acme.test/crossdock", ["x.v1"])
+
+    disabled = access.disable_partner("acme")
+
+    assert disabled.disabled_at == access.clock.now()
+    assert refusal(access, issued.secret) == "key revoked"
+    assert refusal(access, token.token) == "unknown or revoked token"
+    assert subscriptions.subscriptions("acme") == []
+    target = subscriptions.target(subscribed.subscription.subscription_id)
+    assert target is not None
+    assert target.active is False
+    with pytest.raises(AccessError):
+        access.create_key("acme", READ)  # a disabled partner gets no new key either

@@ -304,3 +304,21 @@ async def test_a_flood_of_bad_keys_from_one_address_is_one_audit_entry_a_minute(
 
     refused = (await api.get("/api/v1/audit", params={"action": "auth.failed"})).json()["items"]
     assert [entry["detail"]["refusals_not_recorded_before"] for entry in refused] == [19, 0]
+
+
+async def test_a_disabled_partner_is_cut_off_at_once(
+    estate: Estate, api: httpx.AsyncClient
+) -> None:
+    await add_acme(api)
+    issued = await issue(api)
+    assert (await me(estate, issued["secret"])).status_code == 200
+
+    disabled = await api.post("/api/v1/partners/acme/disable")
+    keys = (await api.get(KEYS.format(partner_id="acme"))).json()
+
+    assert disabled.status_code == 200
+    assert disabled.json()["disabled_at"] is not None
+    assert (await me(estate, issued["secret"])).status_code == 401
+    assert [key["state"] for key in keys] == ["revoked"]
+    unknown = await api.post("/api/v1/partners/nobody/disable")
+    assert unknown.status_code == 404

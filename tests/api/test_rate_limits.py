@@ -18,6 +18,7 @@ import httpx
 import pytest
 import redis
 from fastapi import APIRouter, FastAPI
+from pydantic import ValidationError
 
 from credentials import bearer, partner_key
 from crossdock.core.errors import ConfigurationError
@@ -30,6 +31,7 @@ from crossdock.integration.api.request_guards import (
     BodySizeLimitMiddleware,
     RequestTimeoutMiddleware,
 )
+from crossdock.settings import ApiSettings
 from servers import require_redis
 
 from .estate import PROBLEM_JSON, Estate
@@ -199,6 +201,15 @@ def test_a_limit_that_is_not_a_rate_fails_at_start_naming_its_setting() -> None:
         RateLimitMiddleware(FastAPI(), policy=RateLimitPolicy(default="plenty"))
     with pytest.raises(ConfigurationError, match=r"api\.rate_limit_storage"):
         RateLimitMiddleware(FastAPI(), policy=RateLimitPolicy(storage="memcached://cache:11211"))
+
+
+def test_the_counters_address_is_a_secret_its_password_never_printed() -> None:
+    settings = ApiSettings(rate_limit_storage="redis://:hunter2@redis.internal:6379/0")
+
+    assert "hunter2" not in repr(settings)
+    with pytest.raises(ValidationError) as refused:
+        ApiSettings(rate_limit_storage="memcached://:hunter2@cache:11211")
+    assert "hunter2" not in str(refused.value)
 
 
 async def test_with_the_counters_unreachable_requests_go_through_and_a_warning_is_logged(

@@ -203,3 +203,18 @@ def test_a_database_without_the_schema_exits_2(tmp_path: Path) -> None:
     result = crossdock(f"sqlite:///{tmp_path}/empty.db", "partners", "list")
 
     assert result.exit_code == 2
+
+
+def test_a_disabled_partner_keeps_no_working_key(database: str, access: AccessStore) -> None:
+    ok(crossdock(database, "partners", "add", "acme"))
+    key = new_key(database)
+
+    disabled = crossdock(database, "partners", "disable", "acme", "--by", "dana")
+
+    assert "disabled acme" in ok(disabled)
+    with pytest.raises(AuthenticationFailed):
+        access.authenticate(key)
+    [row] = as_json(crossdock(database, "partners", "list", "--json"))
+    assert row["disabled_at"] is not None
+    assert row["live_keys"] == 0
+    assert crossdock(database, "partners", "disable", "nobody").exit_code == 1

@@ -89,6 +89,7 @@ RULES: dict[Operation, Rule] = {
     ("GET", "/api/v1/partners/{partner_id}/keys"): Rule(Guard.ADMIN, Scope.ADMIN),
     ("POST", "/api/v1/partners/{partner_id}/keys"): Rule(Guard.ADMIN, Scope.ADMIN),
     ("POST", "/api/v1/keys/{key_id}/revoke"): Rule(Guard.ADMIN, Scope.ADMIN),
+    ("POST", "/api/v1/partners/{partner_id}/disable"): Rule(Guard.ADMIN, Scope.ADMIN),
     ("GET", "/api/v1/audit"): Rule(Guard.ADMIN, Scope.ADMIN),
     # operating the hub
     ("GET", "/api/v1/exceptions"): Rule(Guard.ADMIN, Scope.ADMIN),

@@ -162,6 +162,35 @@ class AccessStore:
             rows = c.execute(select(t.api_partners).order_by(t.api_partners.c.partner_id))
             return [_partner(row) for row in rows]
 
+    def disable_partner(self, partner_id: str) -> Partner:
+        """Cut a partner off, in one transaction: it is marked disabled, every key it holds is
+        revoked with its tokens, and its webhook subscriptions stop (queued deliveries to them
+        are dropped). Its data stays; disabling twice changes nothing more."""
+        now = self.clock.now()
+        self.partner(partner_id)  # AccessError (404) when there is none
+        with self._tx() as c:
+            c.execute(
+                update(t.api_partners)
+                .where(
+                    t.api_partners.c.partner_id == partner_id,
+                    t.api_partners.c.disabled_at.is_(None),
+                )
+                .values(disabled_at=now)
+            )
+            c.execute(
+                update(t.api_keys)
+                .where(t.api_keys.c.partner_id == partner_id, t.api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            c.execute(delete(t.api_tokens).where(t.api_tokens.c.partner_id == partner_id))
+            subscriptions = t.webhook_subscriptions
+            c.execute(
+                update(subscriptions)
+                .where(subscriptions.c.partner_id == partner_id, subscriptions.c.active.is_(True))
+                .values(active=False, disabled_at=now)
+            )
+        return self.partner(partner_id)
+
     # --- keys ---------------------------------------------------------------------------------
 
     def create_key(

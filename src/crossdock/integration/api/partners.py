@@ -237,6 +237,12 @@ def partners_router() -> APIRouter:
         """One partner."""
         return PartnerView.of(await _call(access.partner, partner_id))
 
+    @router.post("/partners/{partner_id}/disable", dependencies=admin, responses=_MISSING)
+    async def disable_partner(partner_id: str, access: Access) -> PartnerView:
+        """Cut a partner off: its keys and tokens are revoked and its webhook subscriptions stop.
+        Its orders and data stay."""
+        return PartnerView.of(await _call(access.disable_partner, partner_id))
+
     @router.post(
         "/partners/{partner_id}/keys",
         status_code=HTTPStatus.CREATED,

@@ -134,7 +134,7 @@ def limit_storage(uri: str, *, key_prefix: str, timeout_s: float) -> tuple[Stora
         except ImportError:
             raise ConfigurationError(
                 "api.rate_limit_storage",
-                f"{uri!r} needs the redis client: pip install 'crossdock[scale]'",
+                "a redis:// storage needs the redis client: pip install 'crossdock[scale]'",
             ) from None
         # Our own pool, so the connections can be closed at shutdown (``limits`` has no close).
         pool = redis.asyncio.ConnectionPool.from_url(
@@ -149,7 +149,7 @@ def limit_storage(uri: str, *, key_prefix: str, timeout_s: float) -> tuple[Stora
         )
         return storage, pool.aclose
     raise ConfigurationError(
-        "api.rate_limit_storage", f"{uri!r}: use memory:// or redis://host:port/db"
+        "api.rate_limit_storage", f"a {scheme!r} URI: use memory:// or redis://host:port/db"
     )
 
 
