@@ -260,3 +260,20 @@ async def test_api_processes_sharing_redis_share_each_keys_budget(
 
     assert [r.status_code for r in answers] == [200, 200, 200, 429, 429]
     assert [remaining(r) for r in answers[:3]] == [2, 1, 0]
+
+
+async def test_a_request_one_limit_refuses_uses_up_none_of_the_others(
+    estate: Estate, redis_prefix: tuple[str, str]
+) -> None:
+    url, prefix = redis_prefix
+    key = partner_key(estate.access, "acme", ["C-1"])
+    # Two processes share the hour's counter in Redis; the first also has a minute limit.
+    tight = RateLimitPolicy(default="100/hour;2/minute", storage=url, key_prefix=prefix)
+    loose = RateLimitPolicy(default="100/hour", storage=url, key_prefix=prefix)
+    one, other = guarded_app(estate.access, tight), guarded_app(estate.access, loose)
+    async with serving(one), serving(other), http(one) as first, http(other) as second:
+        refused_or_not = [await first.get(WHOAMI, headers=bearer(key)) for _ in range(10)]
+        hour = await second.get(WHOAMI, headers=bearer(key))
+
+    assert [r.status_code for r in refused_or_not] == [200, 200] + [429] * 8
+    assert remaining(hour) == 100 - 2 - 1  # the eight refusals did not count against the hour

@@ -259,21 +259,29 @@ class RateLimitMiddleware:
 
     async def _hit(self, items: Sequence[RateLimitItem], identity: tuple[str, str]) -> Quota:
         policy = ", ".join(f"{item.amount};w={item.get_expiry()}" for item in items)
-        tightest: Quota | None = None
-        for item in items:
-            allowed = await self.limiter.hit(item, *identity)
+
+        async def quota(item: RateLimitItem, allowed: bool) -> Quota:
             stats = await self.limiter.get_window_stats(item, *identity)
-            quota = Quota(
+            return Quota(
                 allowed=allowed,
                 limit=item.amount,
                 remaining=max(0, stats.remaining),
                 reset_s=max(0, math.ceil(stats.reset_time - time.time())),
                 policy=policy,
             )
-            if not allowed:
-                return quota
-            if tightest is None or quota.remaining < tightest.remaining:
-                tightest = quota
+
+        # Every limit is tested before any is charged: a request one limit refuses must not
+        # use up the others (600/minute would otherwise drain while 20000/hour refuses).
+        for item in items:
+            if not await self.limiter.test(item, *identity):
+                return await quota(item, False)
+        tightest: Quota | None = None
+        for item in items:
+            counted = await quota(item, await self.limiter.hit(item, *identity))
+            if not counted.allowed:  # another process took the last slot meanwhile
+                return counted
+            if tightest is None or counted.remaining < tightest.remaining:
+                tightest = counted
         assert tightest is not None  # limits_for never answers an empty list
         return tightest
 
