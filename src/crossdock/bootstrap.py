@@ -51,6 +51,17 @@ from crossdock.orchestration.system_desk import SystemsDesk
 from crossdock.orchestration.timers import TimerPoller
 from crossdock.orchestration.wakeups import Wakeups
 from crossdock.settings import Settings
+from crossdock.visibility.alerts import AlertFanOut, AlertSink, WebhookAlertSink
+from crossdock.visibility.alerts_smtp import SmtpAlertSink, SmtpRelay
+from crossdock.visibility.console import console_router
+from crossdock.visibility.http_metrics import HttpMetricsMiddleware
+from crossdock.visibility.kpis import Kpis
+from crossdock.visibility.kpis_api import kpis_router
+from crossdock.visibility.metrics import HubMetrics, metrics_router
+from crossdock.visibility.request_ids import RequestIdMiddleware
+from crossdock.visibility.search import search_router
+from crossdock.visibility.sla import SlaMonitor
+from crossdock.visibility.tracing import TracingMiddleware
 
 log = logging.getLogger("crossdock.hub")
 
@@ -96,6 +107,8 @@ class Hub:
     edi: EdiChannel
     fan_out: WebhookFanOut
     """Turns committed events into deliveries to partners' webhook subscriptions."""
+    sla: SlaMonitor | None
+    """Sweeps for SLA breaches (the estate's ``sla`` block); None without one."""
     app: FastAPI
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -145,6 +158,8 @@ class Hub:
         )
         self._background.append(asyncio.create_task(self._sync_loop(), name="reference-sync"))
         self._background.append(asyncio.create_task(self._purge_loop(), name="idempotency-purge"))
+        if self.sla is not None:
+            self._background.append(asyncio.create_task(self._sla_loop(self.sla), name="sla"))
 
     async def _purge_loop(self) -> None:
         """Forget idempotency records older than their 24 hours, hourly."""
@@ -156,6 +171,18 @@ class Hub:
             except Exception as exc:
                 log.warning("idempotency purge failed: %s", exc)
             await self.wakeups.wait("idempotency-purge", 3600)
+
+    async def _sla_loop(self, monitor: SlaMonitor) -> None:
+        """Sweep for SLA breaches every ``sla.sweep_s``; a failed sweep is retried next time."""
+        period = monitor.policy.sweep_every.total_seconds()
+        while True:
+            try:
+                report = await monitor.run_once()
+                if report.raised:
+                    log.warning("%d SLA breaches raised as exceptions", report.raised)
+            except Exception as exc:
+                log.warning("SLA sweep failed: %s", exc)
+            await self.wakeups.wait("sla", period)
 
     async def _sync_loop(self) -> None:
         period = self.settings.worker.inventory_sync_s
@@ -285,6 +312,28 @@ def build_hub(
             wms_router(desk, system=estate.with_role("fulfilment")[0], secret=wms_secret),
             *edi.routers,
             subscriptions_router(subscriptions, callbacks, prefix=API_PREFIX),
+            search_router(),
+            console_router(
+                desk=desk,
+                access=access,
+                exceptions=exception_desk,
+                systems=systems_desk,
+                secret=(
+                    settings.console.secret.get_secret_value().encode()
+                    if settings.console.secret
+                    else None
+                ),
+                secure_cookie=settings.console.secure_cookie,
+            ),
+            kpis_router(
+                Kpis(
+                    store,
+                    clock,
+                    availability_feeds=[
+                        f"edi-{profile.name}-846" for profile in edi.availability.subscribers()
+                    ],
+                )
+            ),
         ],
         rate_limits=RateLimitPolicy(
             default=settings.api.rate_limit_default,
@@ -296,6 +345,12 @@ def build_hub(
         request_timeout_s=settings.api.request_timeout_s,
         lifespan=lifespan if manage_runtime_in_app else None,
     )
+    metrics = HubMetrics(store, clock, systems=sorted(gateways))
+    app.include_router(metrics_router(metrics, token=settings.observability.metrics_token))
+    # Added last, run first: request ids outermost, then HTTP metrics, then traces.
+    app.add_middleware(TracingMiddleware)
+    app.add_middleware(HttpMetricsMiddleware, metrics=metrics.http)
+    app.add_middleware(RequestIdMiddleware)
     hub = Hub(
         settings=settings,
         estate=estate,
@@ -315,10 +370,45 @@ def build_hub(
         inventory=inventory,
         edi=edi,
         fan_out=WebhookFanOut(store, clock),
+        sla=_sla_monitor(settings, estate, store, clock),
         app=app,
     )
     hub_ref.append(hub)
     return hub
+
+
+def _sla_monitor(
+    settings: Settings, estate: Estate, store: SqlStore, clock: Clock
+) -> SlaMonitor | None:
+    """The SLA monitor of the estate's ``sla`` block, alerting to its webhook and to SMTP when
+    set; None without the block."""
+    policy = estate.sla_policy()
+    if policy is None or not policy.enabled:
+        return None
+    sinks: list[AlertSink] = []
+    if estate.sla is not None and estate.sla.alerts.webhook_url:
+        secret = settings.alert_webhook_secret
+        sinks.append(
+            WebhookAlertSink(
+                estate.sla.alerts.webhook_url, secret=secret.get_secret_value() if secret else ""
+            )
+        )
+    smtp = settings.smtp
+    if smtp.enabled():
+        sinks.append(
+            SmtpAlertSink(
+                SmtpRelay(
+                    host=smtp.host,
+                    port=smtp.port,
+                    from_addr=smtp.from_addr,
+                    to_addrs=tuple(smtp.to_addrs),
+                    username=smtp.username,
+                    password=smtp.password.get_secret_value(),
+                    starttls=smtp.starttls,
+                )
+            )
+        )
+    return SlaMonitor(store, clock, policy, AlertFanOut(sinks) if sinks else None)
 
 
 def _first(names: list[str], gateways: Mapping[str, SystemGateway], port: type) -> Any:

@@ -78,9 +78,13 @@ def _run(role: str, host: str | None, port: int | None) -> None:
         settings.api.host = host
     if port:
         settings.api.port = port
-    logging.basicConfig(level=settings.log_level)
+    from crossdock.visibility.logging import configure_logging
+    from crossdock.visibility.tracing import configure_tracing
+
+    configure_logging(settings.log_level, json=settings.observability.log_json)
     # One line per outbound request drowns the log; the timeline has every attempt already.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    tracing = configure_tracing(settings.observability.otlp_endpoint)
     estate = _estate(settings)
     if role != "worker":
         console.print(
@@ -95,6 +99,8 @@ def _run(role: str, host: str | None, port: int | None) -> None:
     except RetryableError as exc:  # a server it needs is not there (yet): say so, no traceback
         console.print(f"[red]cannot start: {exc}[/red]")
         raise typer.Exit(1) from exc
+    finally:
+        tracing.shutdown()
 
 
 @app.command()

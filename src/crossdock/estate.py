@@ -11,13 +11,14 @@ Roles, not names, drive the orchestration:
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crossdock.channels.edi.partner import PartnerDirectory, PartnerProfile
 from crossdock.core.errors import ConfigurationError
@@ -25,6 +26,7 @@ from crossdock.core.invoice import GatePolicy
 from crossdock.core.routing import RoutingRule, RoutingTable
 from crossdock.orchestration.delivery_policy import DeliveryPolicy
 from crossdock.orchestration.workflow import WorkflowPolicy
+from crossdock.visibility.sla_policy import InvoiceCutoff, SlaPolicy
 
 Role = Literal["master_data", "inventory", "fulfilment", "status", "finance"]
 
@@ -78,6 +80,54 @@ class EdiSpec(_Strict):
         return PartnerDirectory(dict(self.partners))
 
 
+class InvoiceCutoffSpec(_Strict):
+    """By when, local time, the shipments confirmed on a day must be invoiced."""
+
+    at: time = time(23, 59)
+    """The local time of day, ``HH:MM``."""
+    timezone: str = "UTC"
+    """An IANA time zone name (``America/Chicago``) the day and ``at`` are read in."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{name!r} is not a known time zone") from exc
+        return name
+
+
+class SlaAlertsSpec(_Strict):
+    """Where SLA alerts go besides the exception queue (mail: ``CROSSDOCK_SMTP__*``)."""
+
+    webhook_url: str = ""
+    """POST each alert as JSON here (signed with ``CROSSDOCK_ALERT_WEBHOOK_SECRET`` when set)."""
+
+
+class SlaSpec(_Strict):
+    """Service levels; each rule is off unless set. See ``docs/sla.md``."""
+
+    not_booked_within_minutes: float | None = Field(None, gt=0)
+    """An order with no sales order this many minutes after it arrived is a breach."""
+    no_855_within_hours: float | Literal["partner"] | None = None
+    """An EDI order with no 855 this many hours after its 850 is a breach: a number for every
+    partner, ``partner`` for each partner's own ``deadlines.ack_855_hours``. Only partners that
+    take 855s are checked."""
+    not_invoiced_by: InvoiceCutoffSpec | None = None
+    """A shipment confirmed on a day and not invoiced by this local time is a breach."""
+    sweep_s: float = Field(60.0, gt=0)
+    """Seconds between sweeps for breaches."""
+    alerts: SlaAlertsSpec = Field(default_factory=SlaAlertsSpec)
+
+    @field_validator("no_855_within_hours")
+    @classmethod
+    def _positive_hours(cls, hours: float | str | None) -> float | str | None:
+        if isinstance(hours, float | int) and hours <= 0:
+            raise ValueError("must be greater than 0, or 'partner'")
+        return hours
+
+
 class Estate(_Strict):
     """The whole estate file."""
 
@@ -88,6 +138,8 @@ class Estate(_Strict):
     price_tolerance: Decimal = Decimal("0.01")
     booking_deadline_minutes: float = 30.0
     short_ship_settle_minutes: float = Field(10.0, ge=0)
+    sla: SlaSpec | None = None
+    """Service levels watched by the SLA monitor; None: no monitor."""
 
     @model_validator(mode="after")
     def _check_references(self) -> Estate:
@@ -129,6 +181,37 @@ class Estate(_Strict):
             booking_deadline=timedelta(minutes=self.booking_deadline_minutes),
             short_ship_settle=timedelta(minutes=self.short_ship_settle_minutes),
             price_tolerance=self.price_tolerance,
+        )
+
+    def sla_policy(self) -> SlaPolicy | None:
+        """The SLA rules this estate sets, with each EDI partner's 855 window; None without
+        an ``sla`` block."""
+        spec = self.sla
+        if spec is None:
+            return None
+        ack_855: dict[str, timedelta] = {}
+        if spec.no_855_within_hours is not None:
+            for name, partner in self.edi.partners.items():
+                if "855" not in partner.documents:
+                    continue
+                hours = spec.no_855_within_hours
+                if hours == "partner":
+                    hours = partner.deadlines.ack_855_hours
+                ack_855[name] = timedelta(hours=float(hours))
+        cutoff = spec.not_invoiced_by
+        return SlaPolicy(
+            not_booked_within=(
+                None
+                if spec.not_booked_within_minutes is None
+                else timedelta(minutes=spec.not_booked_within_minutes)
+            ),
+            ack_855_within=ack_855,
+            invoice_cutoff=(
+                None
+                if cutoff is None
+                else InvoiceCutoff(at=cutoff.at, zone=ZoneInfo(cutoff.timezone))
+            ),
+            sweep_every=timedelta(seconds=spec.sweep_s),
         )
 
 

@@ -93,6 +93,7 @@ async def run(role: Role, settings: Settings, estate: Estate) -> None:
                     host=settings.api.host,
                     port=settings.api.port,
                     log_level="warning",
+                    log_config=None,  # uvicorn's lines go through our logging (JSON when set)
                     lifespan="off",
                 )
             )

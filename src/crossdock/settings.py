@@ -136,6 +136,44 @@ class SubscriptionSettings(BaseModel):
     """How long one callback may take to answer."""
 
 
+class SmtpSettings(BaseModel):
+    """The mail relay SLA alerts are sent through; no host: no mail."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    host: str = ""
+    port: int = Field(default=587, gt=0)
+    from_addr: str = ""
+    to_addrs: list[str] = Field(default_factory=list)
+    """Recipients (``CROSSDOCK_SMTP__TO_ADDRS='["ops@example.com"]'``)."""
+    username: str = ""
+    """Log in as this user when set."""
+    password: SecretStr = SecretStr("")
+    starttls: bool = True
+    """Upgrade the connection with STARTTLS before logging in or sending."""
+
+    def enabled(self) -> bool:
+        """Whether mail is to be sent (a host is set); a host without a sender or recipients
+        is a configuration error naming the missing key."""
+        if not self.host:
+            return False
+        if not self.from_addr:
+            raise ConfigurationError("smtp.from_addr", "set CROSSDOCK_SMTP__FROM_ADDR")
+        if not self.to_addrs:
+            raise ConfigurationError("smtp.to_addrs", "set CROSSDOCK_SMTP__TO_ADDRS")
+        return True
+
+
+class ConsoleSettings(BaseModel):
+    """The operations console at ``/console``."""
+
+    secret: SecretStr | None = None
+    """Signs console session cookies. Set it (the same value on every API process) so sessions
+    survive a restart and work behind a load balancer; unset, each process draws its own."""
+    secure_cookie: bool = False
+    """Mark the session cookie ``Secure``: set it when the console is served over HTTPS."""
+
+
 class WorkerSettings(BaseModel):
     """Worker tuning."""
 
@@ -146,6 +184,23 @@ class WorkerSettings(BaseModel):
     """How often reference data is pulled: stock positions, customers, products and prices."""
     delivery_lease_s: float = 60.0
     """How long a claimed delivery stays with its worker before another may take it over."""
+
+
+class ObservabilitySettings(BaseModel):
+    """Logs, metrics and traces (see docs/observability.md)."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)  # the metrics token is a secret
+
+    log_json: bool = False
+    """Write logs as JSON lines (timestamp, level, logger, event, correlation ids) instead of
+    text for people; turn it on wherever a log shipper reads the output."""
+    metrics_token: SecretStr | None = None
+    """When set, ``GET /metrics`` requires ``Authorization: Bearer <token>``. Unset, it is open to
+    whoever reaches the listener: fine on the default 127.0.0.1, not on a public address."""
+    otlp_endpoint: str = ""
+    """Where OpenTelemetry traces go (OTLP over HTTP, ``http://collector:4318``); empty falls back
+    to ``OTEL_EXPORTER_OTLP_ENDPOINT``, and with neither (or without the ``otel`` extra) nothing
+    is traced."""
 
 
 class Settings(BaseSettings):
@@ -161,6 +216,11 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = WebhookSettings()
     worker: WorkerSettings = WorkerSettings()
     subscriptions: SubscriptionSettings = SubscriptionSettings()
+    console: ConsoleSettings = ConsoleSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    alert_webhook_secret: SecretStr | None = None
+    """Signs SLA alert webhooks (HMAC-SHA256 in ``X-Crossdock-Signature``) when set."""
+    observability: ObservabilitySettings = ObservabilitySettings()
     estate_file: Path | None = None
     """The estate file (``crossdock.yaml``); None uses the sandbox estate on its default ports."""
     log_level: str = "INFO"

@@ -105,6 +105,8 @@ async def test_every_id_a_system_gave_an_order_is_bound_to_it(hub: Hub) -> None:
         (ERP, "sales_order", "SO-O-1"),
         ("wms", "fulfilment", "F-O-1"),
         (ERP, "invoice", "INV-S-0"),
+        ("wms", "shipment", "S-0"),
+        ("UPS", "tracking", "1Z-S-0"),
     }
     with hub.store.unit_of_work(write=False) as uow:
         assert uow.bindings.lookup(ERP, "sales_order", "SO-O-1") == order_id

@@ -90,6 +90,8 @@ RULES: dict[Operation, Rule] = {
     ("POST", "/api/v1/partners/{partner_id}/keys"): Rule(Guard.ADMIN, Scope.ADMIN),
     ("POST", "/api/v1/keys/{key_id}/revoke"): Rule(Guard.ADMIN, Scope.ADMIN),
     ("POST", "/api/v1/partners/{partner_id}/disable"): Rule(Guard.ADMIN, Scope.ADMIN),
+    ("GET", "/api/v1/kpis"): Rule(Guard.ADMIN, Scope.ADMIN),
+    ("GET", "/api/v1/search"): Rule(Guard.SCOPED_LIST, Scope.ORDERS_READ),
     ("GET", "/api/v1/audit"): Rule(Guard.ADMIN, Scope.ADMIN),
     # operating the hub
     ("GET", "/api/v1/exceptions"): Rule(Guard.ADMIN, Scope.ADMIN),
@@ -124,9 +126,11 @@ HIDDEN_ROUTES: frozenset[Operation] = frozenset(
         ("GET", "/api/v1/openapi.json"),
         ("GET", "/api/v1/docs"),
         ("GET", "/api/v1/docs/oauth2-redirect"),
+        ("GET", "/metrics"),
     }
 )
-"""Routes deliberately left out of the OpenAPI document (it, and its viewer)."""
+"""Routes deliberately left out of the OpenAPI document: it, its viewer, and the Prometheus
+scrape (plain text for a scraper, guarded by its own token — docs/observability.md)."""
 
 
 def operations(document: dict[str, Any]) -> Iterator[tuple[Operation, dict[str, Any]]]:

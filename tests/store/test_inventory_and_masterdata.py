@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -210,3 +211,19 @@ def test_reserving_nothing_holds_nothing_and_succeeds(store: SqlStore) -> None:
     with store.unit_of_work() as uow:
         assert uow.inventory.reserve("O-1", []) is True
         assert uow.inventory.reserved_for("O-1") == []
+
+
+def test_the_time_of_the_last_stock_change_is_kept_per_position(store: SqlStore) -> None:
+    later = T0 + timedelta(minutes=5)
+    with store.unit_of_work() as uow:
+        uow.inventory.upsert_positions([position("BOLT", "10"), position("NUT", "4")], T0)
+        uow.inventory.upsert_positions([position("BOLT", "10"), position("NUT", "6")], later)
+        uow.inventory.reserve("O-1", [line(1, "BOLT", "2")])
+
+    with store.unit_of_work(write=False) as uow:
+        everything = uow.inventory.changed_between(T0, later + timedelta(seconds=1))
+        recent = uow.inventory.changed_between(later, later + timedelta(seconds=1))
+
+    # BOLT was reported unchanged at ``later`` and a reservation is no stock change: still T0.
+    assert everything == [("BOLT@WH1", T0), ("NUT@WH1", later)]
+    assert recent == [("NUT@WH1", later)]

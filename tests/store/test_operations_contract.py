@@ -389,6 +389,21 @@ def test_a_systems_id_leads_back_to_our_order(store: Store) -> None:
         assert uow.bindings.lookup("erp", "fulfilment", "100") is None
 
 
+def test_a_number_alone_finds_every_binding_that_carries_it_oldest_first(store: Store) -> None:
+    bind(store, "O-2", "wms", "shipment:100", "100", at=2)
+    bind(store, "O-1", "erp", "sales_order", "100", at=0)
+    bind(store, "O-3", "ups", "tracking:S-9", "1Z999", at=1)
+    bind(store, "O-1", "erp", "invoice:INV-1", "1000", at=1)
+
+    with store.unit_of_work(write=False) as uow:
+        found = [(b.order_id, b.system, b.kind) for b in uow.bindings.find("100")]
+        assert [b.order_id for b in uow.bindings.find("1Z999")] == ["O-3"]
+        assert uow.bindings.find("10") == []
+        assert len(uow.bindings.find("100", limit=1)) == 1
+
+    assert found == [("O-1", "erp", "sales_order"), ("O-2", "wms", "shipment:100")]
+
+
 # ------------------------------------------------------------------ system states
 
 

@@ -25,6 +25,7 @@ from crossdock.orchestration.bindings import bindings_of
 from crossdock.orchestration.clock import Clock
 from crossdock.orchestration.delivery_policy import DeliveryPolicy
 from crossdock.orchestration.gateways import SystemGateway
+from crossdock.orchestration.log_context import bound
 from crossdock.orchestration.messages import DELIVERY_COMMAND, DeliveryFailed, Message
 from crossdock.orchestration.retry import RetryPolicy
 from crossdock.orchestration.store import DeliveryRecord, Store, TimelineEntry, UnitOfWork
@@ -152,7 +153,9 @@ class DeliveryRunner:
             # A sibling request was just told to wait: this one waits too (the system's
             # Retry-After is for every request to it, not only the refused one).
             await asyncio.sleep(wait)
-        outcome = await self._attempt(gateway, record)
+        # Each attempt runs in a task of its own: the ids bound here stay with this attempt.
+        with bound(correlation_id=record.order_id, causation_id=record.delivery_id):
+            outcome = await self._attempt(gateway, record)
         if outcome.signal == "throttled":
             pause = timedelta(seconds=outcome.retry_after or 1.0)
             until = self.clock.now() + pause

@@ -274,6 +274,9 @@ class ExceptionDesk:
             # A rejected or unacknowledged document: what to send again is agreed with the
             # partner (its 997 names what it refused), so there is nothing to replay blindly.
             return item("skip", "reported by the partner: agree the fix, then resolve", {})
+        if record.source == "sla":
+            # A missed deadline (visibility.sla): nothing failed that could be sent again.
+            return item("skip", "an SLA breach: act on the order, then resolve", {})
         if record.source == "step":
             if request is not None:
                 raise InvalidDocument(

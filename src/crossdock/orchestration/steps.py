@@ -18,7 +18,9 @@ from datetime import datetime
 from typing import Protocol
 
 from crossdock.core.inventory import Reservation, ReservationLine, shortages
+from crossdock.orchestration.bindings import new_shipment_bindings
 from crossdock.orchestration.clock import Clock
+from crossdock.orchestration.log_context import bound
 from crossdock.orchestration.messages import (
     MESSAGE,
     CancelTimer,
@@ -41,7 +43,7 @@ from crossdock.orchestration.store import (
     UnitOfWork,
     pending_delivery,
 )
-from crossdock.orchestration.store_ops import HUB_SYSTEM, ExceptionRecord
+from crossdock.orchestration.store_ops import HUB_SYSTEM, Binding, ExceptionRecord
 from crossdock.orchestration.workflow import Decision, Facts, OrderState
 
 MAX_CHAINED_DECISIONS = 16
@@ -200,7 +202,9 @@ class StepProcessor:
             state = row.state
             for record in records:
                 try:
-                    state = self._apply(uow, row, state, record, now, timeline, report)
+                    # Every log line of this step names its order and the message behind it.
+                    with bound(correlation_id=order_id, causation_id=_message_ref(record)):
+                        state = self._apply(uow, row, state, record, now, timeline, report)
                 except ConcurrencyConflict:
                     raise
                 except Exception as exc:
@@ -211,6 +215,16 @@ class StepProcessor:
                 uow.orders.save(
                     state.model_copy(update={"version": row.version + 1}), row.version, now
                 )
+                for system, kind, external_id in new_shipment_bindings(row.state, state):
+                    uow.bindings.bind(
+                        Binding(
+                            order_id=order_id,
+                            system=system,
+                            kind=kind,
+                            external_id=external_id,
+                            bound_at=now,
+                        )
+                    )
             report.orders += 1
         uow.timeline.append(timeline)
         uow.inbox.mark_processed(processed, now)

@@ -442,6 +442,15 @@ class InventoryRepository(Protocol):
         """
         ...
 
+    def changed_between(self, since: datetime, until: datetime) -> list[tuple[str, datetime]]:
+        """``(sku@location, changed at)`` of positions whose on hand or safety stock the system
+        of execution last changed at or after ``since`` and before ``until``, oldest first.
+
+        Only the latest change of a position is kept; reservations and consumption are not
+        changes from the system of execution and leave the time alone.
+        """
+        ...
+
 
 class MasterDataRepository(Protocol):
     """Read models of customers, products and prices, fed from their system of record."""

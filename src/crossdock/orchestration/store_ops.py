@@ -36,7 +36,7 @@ class ExceptionRecord:
     """The target system; ``crossdock`` for a step that failed in the hub itself."""
     operation: str
     """The delivery's operation, or the kind of the message a step failed on."""
-    source: Literal["delivery", "step", "partner"]
+    source: Literal["delivery", "step", "partner", "sla"]
     delivery_id: str = ""
     message_id: int | None = None
     request: dict[str, Any] = field(default_factory=dict)
@@ -127,7 +127,8 @@ class Binding:
     order_id: str
     system: str
     kind: str
-    """``sales_order``, ``fulfilment``, ``invoice:<our invoice id>``."""
+    """``sales_order``, ``fulfilment``, ``invoice:<our invoice id>``; ``shipment:<id>`` and
+    ``tracking:<id>`` for what a confirmed shipment carries (indexed for search, never sent)."""
     external_id: str
     bound_at: datetime
 
@@ -149,6 +150,11 @@ class BindingRepository(Protocol):
 
     def get(self, order_id: str, system: str, kind: str) -> Binding | None:
         """The order's binding of one kind in one system."""
+        ...
+
+    def find(self, external_id: str, limit: int = 20) -> list[Binding]:
+        """Every binding whose id in its system is ``external_id``, whatever the system and kind
+        (an operator searching by a number someone read out), oldest first."""
         ...
 
 

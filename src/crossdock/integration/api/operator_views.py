@@ -37,7 +37,7 @@ class ExceptionView(View):
     system: str
     """The target system; ``crossdock`` for a step that failed in the hub itself."""
     operation: str
-    source: Literal["delivery", "step", "partner"]
+    source: Literal["delivery", "step", "partner", "sla"]
     delivery_id: str
     message_id: int | None
     request: dict[str, Any]

@@ -170,3 +170,12 @@ class MemoryInventoryRepository:
 
     def reserved_for(self, order_id: str) -> list[ReservationLine]:
         return [_line(line) for line in self.t.reservations.get(order_id) or ()]
+
+    def changed_between(self, since: datetime, until: datetime) -> list[tuple[str, datetime]]:
+        start, end = utc(since), utc(until)
+        changed = [
+            (f"{sku}@{location}", record.updated_at)
+            for (sku, location), record in self.t.inventory.items()
+            if start <= record.updated_at < end
+        ]
+        return sorted(changed, key=lambda item: (item[1], item[0]))

@@ -110,6 +110,10 @@ class MemoryBindingRepository:
     def get(self, order_id: str, system: str, kind: str) -> Binding | None:
         return self.t.bindings.get((order_id, system, kind))
 
+    def find(self, external_id: str, limit: int = 20) -> list[Binding]:
+        found = [b for b in self.t.bindings.values() if b.external_id == external_id]
+        return sorted(found, key=lambda b: (b.bound_at, b.order_id, b.system, b.kind))[:limit]
+
 
 class MemorySystemStateRepository:
     """The shared state of each external system (one writer at a time, so no row lock)."""

@@ -283,6 +283,7 @@ bindings = Table(
     Column("external_id", String(128), nullable=False),
     _ts("bound_at"),
     Index(None, "system", "kind", "external_id"),
+    Index(None, "external_id"),
 )
 
 system_states = Table(

@@ -210,3 +210,12 @@ class SqlInventoryRepository(SqlRepository):
         if after is not None:
             statement = statement.where(tuple_(i.c.sku, i.c.location) > after)
         return [_position(row) for row in self.c.execute(statement)]
+
+    def changed_between(self, since: datetime, until: datetime) -> list[tuple[str, datetime]]:
+        i = t.inventory
+        statement = (
+            select(i.c.sku, i.c.location, i.c.updated_at)
+            .where(i.c.updated_at >= since, i.c.updated_at < until)
+            .order_by(i.c.updated_at, i.c.sku, i.c.location)
+        )
+        return [(f"{row.sku}@{row.location}", row.updated_at) for row in self.c.execute(statement)]

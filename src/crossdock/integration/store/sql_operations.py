@@ -171,6 +171,16 @@ class SqlBindingRepository(SqlRepository):
         ).first()
         return None if row is None else binding_record(row)
 
+    def find(self, external_id: str, limit: int = 20) -> list[Binding]:
+        b = t.bindings
+        rows = self.c.execute(
+            select(b)
+            .where(b.c.external_id == external_id)
+            .order_by(b.c.bound_at, b.c.order_id, b.c.system, b.c.kind)
+            .limit(limit)
+        )
+        return [binding_record(row) for row in rows]
+
 
 class SqlSystemStateRepository(SqlRepository):
     """The shared state of each external system."""

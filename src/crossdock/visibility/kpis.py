@@ -1,0 +1,213 @@
+"""Business KPIs computed from the store: cycle times, exceptions, stock latency, invoices, load.
+
+:class:`Kpis` reads through the store's ports, in one read-only unit of work, so every adapter
+(memory, SQLite, PostgreSQL) answers the same. The price is a scan: every order still open or
+closed in the window is loaded with its timeline and deliveries (orders closed before the window
+and orders received after it are skipped). That is fine for the estate's volumes and for a console
+that asks once a minute; a larger estate wants SQL aggregates in a read model (``docs/kpis.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+
+from crossdock.core.order import OrderStatus
+from crossdock.orchestration.clock import Clock
+from crossdock.orchestration.store import OrderQuery, OrderRow, Store, UnitOfWork
+from crossdock.orchestration.store_ops import UNSETTLED, ExceptionQuery, ExceptionRecord
+from crossdock.visibility.kpi_report import (
+    CycleTimes,
+    ExceptionAging,
+    InventoryLatency,
+    InvoiceSync,
+    KpiReport,
+    SystemHealth,
+    Throughput,
+)
+from crossdock.visibility.percentiles import Distribution
+
+PAGE = 500
+"""Orders and exceptions read per query while scanning."""
+
+INVOICE_OPERATION = "post_invoice"
+"""The delivery that posts an invoice to an ERP."""
+
+
+class Kpis:
+    """Computes the :class:`KpiReport` of a window."""
+
+    def __init__(self, store: Store, clock: Clock, availability_feeds: Sequence[str] = ()) -> None:
+        """``availability_feeds`` are the timeline streams of the feeds that send our stock to
+        channels, one per channel (the EDI 846 feed of partner P writes ``edi-P-846``)."""
+        self.store = store
+        self.clock = clock
+        self.availability_feeds = tuple(availability_feeds)
+
+    def report(self, since: datetime, until: datetime) -> KpiReport:
+        """The KPIs of ``[since, until)``; exceptions and systems as they stand now."""
+        if since >= until:
+            raise ValueError(f"the window starts ({since}) before it ends ({until})")
+        now = self.clock.now()
+        with self.store.unit_of_work(write=False) as uow:
+            orders = _OrderScan(since, until)
+            for row in _orders_touching(uow, since, until):
+                orders.add(uow, row)
+            return KpiReport(
+                since=since,
+                until=until,
+                computed_at=now,
+                cycle_times=CycleTimes(
+                    received_to_shipped=Distribution.of(orders.to_shipped),
+                    received_to_invoiced=Distribution.of(orders.to_invoiced),
+                ),
+                exceptions=_exception_aging(uow, now),
+                inventory_latency=self._inventory_latency(uow, since, until),
+                invoice_sync=InvoiceSync(
+                    done=orders.invoices_done,
+                    failed=orders.invoices_failed,
+                    success_rate=_rate(orders.invoices_done, orders.invoices_failed),
+                ),
+                throughput=_throughput(since, until, orders.received, orders.closed),
+                systems=_systems(uow),
+            )
+
+    def _inventory_latency(
+        self, uow: UnitOfWork, since: datetime, until: datetime
+    ) -> InventoryLatency:
+        changes = uow.inventory.changed_between(since, until)
+        sends = [
+            sorted(entry.at for entry in uow.timeline.for_order(feed) if entry.kind == "delivery")
+            for feed in self.availability_feeds
+        ]
+        latencies: list[float] = []
+        for _key, changed_at in changes:
+            # The first snapshot each feed wrote at or after the change carries it.
+            carried = [next((at for at in feed if at >= changed_at), None) for feed in sends]
+            last = max((at for at in carried if at is not None), default=None)
+            if sends and last is not None and None not in carried:
+                latencies.append((last - changed_at).total_seconds())
+        return InventoryLatency(
+            changes=len(changes),
+            feeds=len(sends),
+            reflected=Distribution.of(latencies),
+            unreflected=len(changes) - len(latencies),
+        )
+
+
+class _OrderScan:
+    """What the KPIs need from each order, gathered in one pass."""
+
+    def __init__(self, since: datetime, until: datetime) -> None:
+        self.since = since
+        self.until = until
+        self.to_shipped: list[float] = []
+        self.to_invoiced: list[float] = []
+        self.received = 0
+        self.closed = 0
+        self.invoices_done = 0
+        self.invoices_failed = 0
+
+    def _inside(self, at: datetime | None) -> bool:
+        return at is not None and self.since <= at < self.until
+
+    def add(self, uow: UnitOfWork, row: OrderRow) -> None:
+        self.received += self._inside(row.received_at)
+        self.closed += self._inside(row.closed_at)
+        reached = _milestones(uow, row.order_id)
+        for status, durations in (
+            (OrderStatus.SHIPPED, self.to_shipped),
+            (OrderStatus.INVOICED, self.to_invoiced),
+        ):
+            at = reached.get(status)
+            if at is not None and self._inside(at):
+                durations.append((at - row.received_at).total_seconds())
+        for delivery in uow.deliveries.for_order(row.order_id):
+            if delivery.operation != INVOICE_OPERATION or not self._inside(delivery.created_at):
+                continue
+            self.invoices_done += delivery.status == "done"
+            self.invoices_failed += delivery.status == "failed"
+
+
+def _orders_touching(uow: UnitOfWork, since: datetime, until: datetime) -> Iterator[OrderRow]:
+    """Every order received before ``until`` and not closed before ``since``."""
+    after: str | None = None
+    while page := uow.orders.search(OrderQuery(limit=PAGE, after=after)):
+        for row in page:
+            if row.received_at < until and (row.closed_at is None or row.closed_at >= since):
+                yield row
+        after = page[-1].order_id
+
+
+_STATUSES = frozenset(status.value for status in OrderStatus)
+
+
+def _milestones(uow: UnitOfWork, order_id: str) -> dict[OrderStatus, datetime]:
+    """When the order's workflow first decided each status (the timeline's decisions)."""
+    reached: dict[OrderStatus, datetime] = {}
+    for entry in uow.timeline.for_order(order_id):
+        status = entry.detail.get("status") if entry.kind == "decision" else None
+        if isinstance(status, str) and status in _STATUSES:
+            reached.setdefault(OrderStatus(status), entry.at)
+    return reached
+
+
+def _exception_aging(uow: UnitOfWork, now: datetime) -> list[ExceptionAging]:
+    groups: dict[tuple[str, str], list[ExceptionRecord]] = {}
+    offset = 0
+    while page := uow.exceptions.search(
+        ExceptionQuery(statuses=UNSETTLED, limit=PAGE, offset=offset)
+    ):
+        for record in page:
+            groups.setdefault((record.error_type or "unknown", record.system), []).append(record)
+        offset += len(page)
+    aging = []
+    for (error_type, system), records in groups.items():
+        oldest = min(record.first_seen for record in records)
+        aging.append(
+            ExceptionAging(
+                error_type=error_type,
+                system=system,
+                count=len(records),
+                oldest_first_seen=oldest,
+                oldest_age_s=(now - oldest).total_seconds(),
+            )
+        )
+    return sorted(aging, key=lambda item: (item.oldest_first_seen, item.system, item.error_type))
+
+
+def _throughput(since: datetime, until: datetime, received: int, closed: int) -> Throughput:
+    hours = (until - since) / timedelta(hours=1)
+    return Throughput(
+        hours=hours,
+        received=received,
+        closed=closed,
+        received_per_hour=received / hours,
+        closed_per_hour=closed / hours,
+    )
+
+
+def _systems(uow: UnitOfWork) -> list[SystemHealth]:
+    counts = uow.deliveries.counts()
+    states = {state.system: state for state in uow.systems.all()}
+    health = []
+    for system in sorted(set(counts) | set(states)):
+        queue = counts.get(system, {})
+        state = states.get(system)
+        pending, in_flight = queue.get("pending", 0), queue.get("in_flight", 0)
+        health.append(
+            SystemHealth(
+                system=system,
+                breaker="closed" if state is None else state.breaker,
+                paused=state is not None and state.paused,
+                pending=pending,
+                in_flight=in_flight,
+                backlog=pending + in_flight,
+                failed=queue.get("failed", 0),
+            )
+        )
+    return health
+
+
+def _rate(done: int, failed: int) -> float | None:
+    return None if done + failed == 0 else done / (done + failed)

@@ -1,0 +1,54 @@
+"""The operator hub with the console mounted, and the orders the console tests look at: one
+driven through the ERP, the warehouse and the storefront to shipped, one whose booking the ERP
+refused (an open exception)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.operator_hub import BOOK, LEGACY, POSTAL_REFUSAL, OperatorHub
+from crossdock.core.errors import PermanentError
+from crossdock.integration.api import create_app
+from crossdock.orchestration.store_ops import ExceptionQuery
+from crossdock.visibility.console import console_router
+
+SHIPPED = "O-SHIP"
+"""An order booked, released, shipped and invoiced: entries in several systems' lanes."""
+REFUSED = "O-REF"
+"""An order whose booking the legacy ERP refused once: one open exception."""
+
+
+class ConsoleHub(OperatorHub):
+    """The hub behind the API and the console. The legacy ERP refuses every booking of
+    :data:`REFUSED` until :meth:`fix_the_erp`."""
+
+    def app(self) -> FastAPI:
+        """The API and the console, one app, as the composition root builds it."""
+        console = console_router(
+            desk=self.desk, access=self.access, exceptions=self.exceptions, systems=self.systems
+        )
+        return create_app(
+            desk=self.desk,
+            access=self.access,
+            exceptions=self.exceptions,
+            systems=self.systems,
+            routers=[console],
+        )
+
+    async def demo(self) -> str:
+        """Drive the two demo orders; the refused booking's exception id."""
+        self.submit(SHIPPED)
+        await self.drain()
+        await self.ship(SHIPPED)
+        self.gateways[LEGACY].break_down(BOOK, PermanentError(POSTAL_REFUSAL, code="http_422"))
+        self.submit(REFUSED)
+        await self.drain()
+        [record] = self.exceptions.search(ExceptionQuery(order_id=REFUSED))
+        return record.exception_id
+
+    def fix_the_erp(self) -> None:
+        """The legacy ERP accepts bookings again."""
+        self.gateways[LEGACY].recover(BOOK)
+
+
+__all__ = ["BOOK", "LEGACY", "REFUSED", "SHIPPED", "ConsoleHub"]

@@ -1,0 +1,414 @@
+"""The console over HTTP: who may log in, what every page needs, CSRF, and that pages show the
+hub's real data and actions go through the desks (and the audit log)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from credentials import admin_key, partner_key
+from crossdock.core.order import OrderStatus
+from crossdock.integration.access.records import AuditQuery
+
+from .console_hub import BOOK, REFUSED, SHIPPED, ConsoleHub
+
+PAGES = (
+    "/console",
+    "/console/orders",
+    f"/console/orders/{SHIPPED}",
+    "/console/exceptions",
+    "/console/systems",
+    "/console/partners",
+)
+
+
+@pytest.fixture
+async def browser(hub: ConsoleHub) -> AsyncIterator[httpx.AsyncClient]:
+    """A client with a cookie jar, like a browser, not yet logged in."""
+    transport = httpx.ASGITransport(app=hub.app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+async def log_in(http: httpx.AsyncClient, key: str) -> httpx.Response:
+    return await http.post("/console/login", data={"key": key, "next": "/console"})
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert found, "the page carries no CSRF token"
+    return found.group(1)
+
+
+@pytest.fixture
+async def operator(browser: httpx.AsyncClient, hub: ConsoleHub) -> httpx.AsyncClient:
+    """A browser logged in with an admin key."""
+    response = await log_in(browser, admin_key(hub.access))
+    assert response.status_code == 303
+    return browser
+
+
+# ---------------------------------------------------------------- login
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_every_page_sends_a_visitor_without_a_session_to_the_login(
+    browser: httpx.AsyncClient, path: str
+) -> None:
+    response = await browser.get(path)
+
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/console/login?next=")
+
+
+async def test_an_admin_key_opens_a_strict_httponly_session_and_is_audited(
+    browser: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    response = await log_in(browser, admin_key(hub.access))
+
+    assert (response.status_code, response.headers["location"]) == (303, "/console")
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie or "samesite=strict" in cookie.lower()
+    assert "Max-Age=28800" in cookie
+    assert (await browser.get("/console")).status_code == 200
+    [entry] = hub.access.audit(AuditQuery(action="console.login"))
+    assert (entry.outcome, entry.partner_id, entry.remote) == ("ok", "ops", "console")
+
+
+async def test_a_wrong_key_is_refused_and_the_refusal_audited(
+    browser: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    real = admin_key(hub.access)
+
+    response = await log_in(browser, real[:-4] + "xxxx")
+
+    assert response.status_code == 401
+    assert "not accepted" in response.text
+    assert (await browser.get("/console")).status_code == 303
+    [entry] = hub.access.audit(AuditQuery(action="console.login"))
+    assert entry.outcome == "refused"
+
+
+async def test_a_partner_key_without_the_admin_scope_is_refused(
+    browser: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    response = await log_in(browser, partner_key(hub.access, "acme", ["C-A"]))
+
+    assert response.status_code == 401
+    assert (await browser.get("/console")).status_code == 303
+
+
+async def test_a_forged_cookie_is_no_session(browser: httpx.AsyncClient) -> None:
+    browser.cookies.set("crossdock_console", "eyJwIjoib3BzIn0.deadbeef", path="/console")
+
+    assert (await browser.get("/console")).status_code == 303
+
+
+async def test_a_session_ends_after_eight_hours(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    hub.clock.advance(timedelta(hours=7, minutes=59))
+    assert (await operator.get("/console")).status_code == 200
+
+    hub.clock.advance(timedelta(minutes=1))
+
+    assert (await operator.get("/console")).status_code == 303
+
+
+async def test_revoking_the_key_ends_its_console_session(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    [key] = hub.access.keys("ops")
+
+    hub.access.revoke_key(key.key_id)
+
+    assert (await operator.get("/console")).status_code == 303
+
+
+async def test_login_never_sends_the_operator_off_the_console(
+    browser: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    response = await browser.post(
+        "/console/login", data={"key": admin_key(hub.access), "next": "https://evil.example/"}
+    )
+
+    assert response.headers["location"] == "/console"
+
+
+async def test_logout_ends_the_session(operator: httpx.AsyncClient) -> None:
+    token = csrf_of(await operator.get("/console"))
+
+    response = await operator.post("/console/logout", data={"csrf": token})
+
+    assert response.status_code == 303
+    assert (await operator.get("/console")).status_code == 303
+
+
+# ---------------------------------------------------------------- CSRF
+
+
+async def test_an_action_without_the_csrf_token_is_refused_and_changes_nothing(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    response = await operator.post("/console/systems/wms/pause", data={"reason": "forged"})
+
+    assert response.status_code == 403
+    assert not hub.systems.get("wms").paused
+    [entry] = hub.access.audit(AuditQuery(action="console.csrf"))
+    assert entry.outcome == "refused"
+
+
+async def test_a_token_of_another_session_is_refused(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    transport = httpx.ASGITransport(app=hub.app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+        await log_in(other, admin_key(hub.access))
+        foreign = csrf_of(await other.get("/console/systems"))
+
+    response = await operator.post("/console/systems/wms/pause", data={"csrf": foreign})
+
+    assert response.status_code == 403
+    assert not hub.systems.get("wms").paused
+
+
+# ---------------------------------------------------------------- pages
+
+
+async def test_the_overview_counts_orders_by_status_open_exceptions_and_backlog(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    await hub.demo()
+
+    page = (await operator.get("/console")).text
+
+    assert re.search(r'id="kpi-orders"><div class="n">2<', page)
+    assert re.search(r'id="kpi-open-exceptions"><div class="n">1<', page)
+    assert re.search(r'data-status="closed"><div class="n">1<', page)
+    assert re.search(r'data-status="on_hold"><div class="n">1<', page)
+    assert 'data-system="legacy_erp"' in page
+
+
+@pytest.mark.parametrize(
+    "q", [f"PO-{SHIPPED}", f"#{SHIPPED}", SHIPPED, f"SO-{SHIPPED}", "INV-S-0", "1Z-S-0"]
+)
+async def test_an_order_is_found_by_any_of_its_numbers(
+    operator: httpx.AsyncClient, hub: ConsoleHub, q: str
+) -> None:
+    await hub.demo()
+
+    page = (await operator.get("/console/orders", params={"q": q})).text
+
+    assert f'data-order="{SHIPPED}"' in page
+    assert f'data-order="{REFUSED}"' not in page
+
+
+async def test_an_unknown_search_finds_nothing(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    await hub.demo()
+
+    page = (await operator.get("/console/orders", params={"q": "PO-NOPE"})).text
+
+    assert "data-order=" not in page
+    assert "No order matches" in page
+
+
+async def test_the_order_page_draws_a_lane_per_system_and_marks_the_current_state(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    await hub.demo()
+
+    page = (await operator.get(f"/console/orders/{SHIPPED}")).text
+
+    lanes = set(re.findall(r'<td class="entry [a-z]+" data-lane="([a-z_]+)"', page))
+    assert {"crossdock", "legacy_erp", "wms", "storefront"} <= lanes
+    assert re.search(r'class="state current"\s+data-state="closed"', page)
+    assert re.search(r'class="state reached"\s+data-state="invoiced"', page)
+
+
+async def test_a_held_order_shows_on_hold_and_the_state_it_was_held_in(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    await hub.demo()
+
+    page = (await operator.get(f"/console/orders/{REFUSED}")).text
+
+    assert re.search(r'class="state current side"\s+data-state="on_hold"', page)
+    assert re.search(r'class="state reached"\s+data-state="routed"', page)
+    assert "create_sales_order" in page
+
+
+async def test_an_unknown_order_is_a_404_page(operator: httpx.AsyncClient) -> None:
+    response = await operator.get("/console/orders/O-NOPE")
+
+    assert response.status_code == 404
+    assert "O-NOPE" in response.text
+
+
+async def test_the_partners_page_lists_partners_and_their_keys(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    partner_key(hub.access, "acme", ["C-A"])
+
+    page = (await operator.get("/console/partners")).text
+
+    assert 'data-partner="acme"' in page
+    assert 'data-partner="ops"' in page
+    assert "1 active" in page
+
+
+# ---------------------------------------------------------------- actions
+
+
+async def test_retry_after_the_erp_is_fixed_books_the_order_and_is_audited(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    exception_id = await hub.demo()
+    page = await operator.get(f"/console/exceptions/{exception_id}")
+    assert 'id="exception-status">open<' in page.text
+    hub.fix_the_erp()
+
+    response = await operator.post(
+        f"/console/exceptions/{exception_id}/retry", data={"csrf": csrf_of(page)}
+    )
+
+    assert response.status_code == 303
+    assert "flash=retried" in response.headers["location"]
+    await hub.drain()
+    assert hub.status(REFUSED) is OrderStatus.RELEASED
+    after = (await operator.get(response.headers["location"])).text
+    assert 'id="exception-status">replayed<' in after
+    [entry] = hub.access.audit(AuditQuery(action="console.exception.retry"))
+    assert (entry.outcome, entry.detail["result"]) == ("ok", "send")
+
+
+async def test_retry_with_an_edited_request_sends_the_correction(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    exception_id = await hub.demo()
+    page = await operator.get(f"/console/exceptions/{exception_id}")
+    record = hub.exceptions.get(exception_id)
+    edited = record.request | {"order": record.request["order"] | {"customer_po": "PO-FIXED"}}
+    hub.fix_the_erp()
+
+    response = await operator.post(
+        f"/console/exceptions/{exception_id}/retry",
+        data={"csrf": csrf_of(page), "request": json.dumps(edited)},
+    )
+
+    assert response.status_code == 303
+    assert hub.booking(REFUSED)["command"]["order"]["customer_po"] == "PO-FIXED"
+
+
+async def test_an_edited_request_that_is_not_json_is_refused_on_the_page(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    exception_id = await hub.demo()
+    page = await operator.get(f"/console/exceptions/{exception_id}")
+
+    response = await operator.post(
+        f"/console/exceptions/{exception_id}/retry",
+        data={"csrf": csrf_of(page), "request": "{not json"},
+    )
+
+    assert response.status_code == 422
+    assert "not valid JSON" in response.text
+    assert hub.booking(REFUSED)["status"] == "failed"
+
+
+async def test_assign_tag_and_resolve_go_through_the_exception_desk(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    exception_id = await hub.demo()
+    token = csrf_of(await operator.get(f"/console/exceptions/{exception_id}"))
+    base = f"/console/exceptions/{exception_id}"
+
+    await operator.post(f"{base}/assign", data={"csrf": token, "assignee": "jane"})
+    await operator.post(f"{base}/tag", data={"csrf": token, "add": "postal, erp"})
+    await operator.post(f"{base}/resolve", data={"csrf": token, "note": "customer called"})
+
+    record = hub.exceptions.get(exception_id)
+    assert (record.assignee, record.tags, record.status) == ("jane", ("postal", "erp"), "resolved")
+    assert record.note == "customer called"
+
+
+async def test_a_replay_dry_run_says_what_would_be_sent_and_sends_nothing(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    exception_id = await hub.demo()
+    token = csrf_of(await operator.get("/console/exceptions"))
+
+    response = await operator.post(
+        "/console/replays", data={"csrf": token, "system": "legacy_erp", "dry_run": "on"}
+    )
+
+    assert response.status_code == 200
+    assert "Dry run: would send 1, skipped 0" in response.text
+    assert exception_id[:12] in response.text
+    assert hub.booking(REFUSED)["status"] == "failed"
+
+
+async def test_a_replay_sends_every_matching_exception_again(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    await hub.demo()
+    hub.fix_the_erp()
+    token = csrf_of(await operator.get("/console/exceptions"))
+
+    response = await operator.post("/console/replays", data={"csrf": token, "system": "legacy_erp"})
+
+    assert "Sent 1, skipped 0" in response.text
+    await hub.drain()
+    assert [d.status for d in hub.deliveries(REFUSED, BOOK)] == ["done"]
+
+
+async def test_pause_and_resume_a_system(operator: httpx.AsyncClient, hub: ConsoleHub) -> None:
+    token = csrf_of(await operator.get("/console/systems"))
+
+    paused = await operator.post(
+        "/console/systems/wms/pause", data={"csrf": token, "reason": "stocktake"}
+    )
+    assert paused.status_code == 303
+    status = hub.systems.get("wms")
+    assert (status.paused, status.paused_reason) == (True, "stocktake")
+    assert status.paused_by.startswith("ops/")
+    assert "stocktake" in (await operator.get("/console/systems")).text
+
+    await operator.post("/console/systems/wms/resume", data={"csrf": token})
+
+    assert not hub.systems.get("wms").paused
+    actions = [e.action for e in hub.access.audit(AuditQuery())]
+    assert {"console.system.pause", "console.system.resume"} <= set(actions)
+
+
+async def test_a_boosted_action_answers_with_hx_location(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    token = csrf_of(await operator.get("/console/systems"))
+
+    response = await operator.post(
+        "/console/systems/wms/pause",
+        data={"reason": "x"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
+
+    assert (response.status_code, response.headers["hx-location"]) == (
+        200,
+        "/console/systems?flash=paused",
+    )
+    assert hub.systems.get("wms").paused
+
+
+async def test_the_vendored_htmx_is_served_without_a_session(browser: httpx.AsyncClient) -> None:
+    response = await browser.get("/console/static/htmx.min.js")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert "htmx" in response.text[:200]
