@@ -13,33 +13,15 @@ from __future__ import annotations
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from crossdock.integration.api.asgi_scope import StatusWatch, route_template
 
 UNMATCHED = "unmatched"
 """The route label of a request no route answered."""
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 """Seconds; the last bucket matches the default request timeout."""
-
-
-def route_template(scope: Scope) -> str | None:
-    """The full template of the route that answered (``/api/v1/partners/{partner_id}/keys``),
-    or None when no route matched.
-
-    The matched route knows its template relative to the router it was declared on; the prefix
-    it was included under is what the concrete path has before the part the route matched.
-    """
-    template = getattr(scope.get("route"), "path_format", None)
-    if not isinstance(template, str):
-        return None
-    path = str(scope.get("path", ""))
-    try:
-        matched = template.format(**scope.get("path_params", {}))
-    except (KeyError, IndexError, ValueError):
-        return template
-    if not path.endswith(matched):
-        return template
-    return path[: len(path) - len(matched)] + template
 
 
 class HttpMetrics:
@@ -79,20 +61,13 @@ class HttpMetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-
-        async def watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
+        watch = StatusWatch(send)
         try:
             await self.app(scope, receive, watch)
         finally:
             self.metrics.observe(
                 str(scope["method"]),
                 route_template(scope) or UNMATCHED,
-                status,
+                watch.status,
                 time.perf_counter() - started,
             )

@@ -22,10 +22,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from crossdock.integration.api.asgi_scope import StatusWatch, route_template
 from crossdock.orchestration.log_context import REQUEST_ID
-from crossdock.visibility.http_metrics import route_template
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -149,14 +149,7 @@ class TracingMiddleware:
             for key, value in scope.get("headers", [])
         }
         method = str(scope["method"])
-        status = 500
-
-        async def watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
+        watch = StatusWatch(send)
         with active.tracer.start_as_current_span(
             method,
             context=propagate.extract(headers),
@@ -170,8 +163,8 @@ class TracingMiddleware:
                 if template:
                     current.update_name(f"{method} {template}")
                     current.set_attribute("http.route", template)
-                current.set_attribute("http.response.status_code", status)
+                current.set_attribute("http.response.status_code", watch.status)
                 if request_id := REQUEST_ID.get():
                     current.set_attribute("crossdock.request_id", request_id)
-                if status >= 500:
+                if watch.status >= 500:
                     current.set_status(Status(StatusCode.ERROR))

@@ -17,10 +17,11 @@ import functools
 import logging
 
 import anyio.to_thread
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crossdock.integration.access.principal import Principal
 from crossdock.integration.access.store import AccessStore
+from crossdock.integration.api.asgi_scope import StatusWatch, route_template
 from crossdock.integration.api.auth import PRINCIPAL, client_address
 
 log = logging.getLogger("crossdock.api.audit")
@@ -39,14 +40,7 @@ class AuditMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status = 500
-
-        async def watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
+        watch = StatusWatch(send)
         try:
             await self.app(scope, receive, watch)
         finally:
@@ -54,11 +48,11 @@ class AuditMiddleware:
             if isinstance(principal, Principal) and (
                 principal.is_admin or scope["method"] in _CHANGES
             ):
-                await self._record(scope, principal, status)
+                await self._record(scope, principal, watch.status)
 
     async def _record(self, scope: Scope, principal: Principal, status: int) -> None:
         path = str(scope.get("path", ""))
-        template = _route_template(scope, path)
+        template = route_template(scope) or path
         try:
             await anyio.to_thread.run_sync(
                 functools.partial(
@@ -74,23 +68,3 @@ class AuditMiddleware:
             )
         except Exception:  # the answer is already on its way; an audit failure is logged loudly
             log.exception("could not write the audit entry of %s %s", scope["method"], path)
-
-
-def _route_template(scope: Scope, path: str) -> str:
-    """The template of the route that answered (``/api/v1/partners/{partner_id}/keys``), or the
-    path itself when no route matched.
-
-    The matched route knows its template relative to the router it was declared on, without the
-    prefix it was included under; the prefix is what the concrete path has before the part the
-    route matched (the route's template with the path parameters put back in).
-    """
-    route_template = getattr(scope.get("route"), "path_format", None)
-    if not isinstance(route_template, str):
-        return path
-    try:
-        matched = route_template.format(**scope.get("path_params", {}))
-    except (KeyError, IndexError, ValueError):
-        return route_template
-    if not path.endswith(matched):
-        return route_template
-    return path[: len(path) - len(matched)] + route_template
