@@ -301,6 +301,13 @@ def build_hub(
             await hub_ref[0].stop()
 
     shopify_secrets, wms_secret = settings.webhooks.resolved(sandbox=settings.estate_file is None)
+    kpis = Kpis(
+        store,
+        clock,
+        availability_feeds=[
+            f"edi-{profile.name}-846" for profile in edi.availability.subscribers()
+        ],
+    )
     app = create_app(
         desk=desk,
         access=access,
@@ -324,16 +331,9 @@ def build_hub(
                     else None
                 ),
                 secure_cookie=settings.console.secure_cookie,
+                kpis=kpis,
             ),
-            kpis_router(
-                Kpis(
-                    store,
-                    clock,
-                    availability_feeds=[
-                        f"edi-{profile.name}-846" for profile in edi.availability.subscribers()
-                    ],
-                )
-            ),
+            kpis_router(kpis),
         ],
         rate_limits=RateLimitPolicy(
             default=settings.api.rate_limit_default,
@@ -345,7 +345,7 @@ def build_hub(
         request_timeout_s=settings.api.request_timeout_s,
         lifespan=lifespan if manage_runtime_in_app else None,
     )
-    metrics = HubMetrics(store, clock, systems=sorted(gateways))
+    metrics = HubMetrics(store, clock, systems=sorted(gateways), kpis=kpis)
     app.include_router(metrics_router(metrics, token=settings.observability.metrics_token))
     # Added last, run first: request ids outermost, then HTTP metrics, then traces.
     app.add_middleware(TracingMiddleware)

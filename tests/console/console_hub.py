@@ -4,6 +4,8 @@ refused (an open exception)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from api.operator_hub import BOOK, LEGACY, POSTAL_REFUSAL, OperatorHub
@@ -11,6 +13,7 @@ from crossdock.core.errors import PermanentError
 from crossdock.integration.api import create_app
 from crossdock.orchestration.store_ops import ExceptionQuery
 from crossdock.visibility.console import console_router
+from crossdock.visibility.kpis import Kpis
 
 SHIPPED = "O-SHIP"
 """An order booked, released, shipped and invoiced: entries in several systems' lanes."""
@@ -25,7 +28,11 @@ class ConsoleHub(OperatorHub):
     def app(self) -> FastAPI:
         """The API and the console, one app, as the composition root builds it."""
         console = console_router(
-            desk=self.desk, access=self.access, exceptions=self.exceptions, systems=self.systems
+            desk=self.desk,
+            access=self.access,
+            exceptions=self.exceptions,
+            systems=self.systems,
+            kpis=Kpis(self.store, self.clock),
         )
         return create_app(
             desk=self.desk,
@@ -39,10 +46,13 @@ class ConsoleHub(OperatorHub):
         """Drive the two demo orders; the refused booking's exception id."""
         self.submit(SHIPPED)
         await self.drain()
+        self.clock.advance(timedelta(minutes=40))  # the warehouse picks, packs and ships
         await self.ship(SHIPPED)
+        self.clock.advance(timedelta(minutes=10))
         self.gateways[LEGACY].break_down(BOOK, PermanentError(POSTAL_REFUSAL, code="http_422"))
         self.submit(REFUSED)
         await self.drain()
+        self.clock.advance(timedelta(minutes=5))  # now is after all of it: the KPIs count it
         [record] = self.exceptions.search(ExceptionQuery(order_id=REFUSED))
         return record.exception_id
 
@@ -51,4 +61,4 @@ class ConsoleHub(OperatorHub):
         self.gateways[LEGACY].recover(BOOK)
 
 
-__all__ = ["BOOK", "LEGACY", "REFUSED", "SHIPPED", "ConsoleHub"]
+__all__ = ["BOOK", "LEGACY", "POSTAL_REFUSAL", "REFUSED", "SHIPPED", "ConsoleHub"]

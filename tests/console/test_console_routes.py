@@ -12,10 +12,11 @@ import httpx
 import pytest
 
 from credentials import admin_key, partner_key
+from crossdock.core.errors import PermanentError
 from crossdock.core.order import OrderStatus
 from crossdock.integration.access.records import AuditQuery
 
-from .console_hub import BOOK, REFUSED, SHIPPED, ConsoleHub
+from .console_hub import BOOK, LEGACY, POSTAL_REFUSAL, REFUSED, SHIPPED, ConsoleHub
 
 PAGES = (
     "/console",
@@ -412,3 +413,44 @@ async def test_the_vendored_htmx_is_served_without_a_session(browser: httpx.Asyn
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/javascript")
     assert "htmx" in response.text[:200]
+
+
+async def test_the_overview_shows_the_last_days_kpis_and_a_cycle_time_chart(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    hub.submit(SHIPPED)
+    await hub.drain()
+    hub.clock.advance(timedelta(minutes=90))
+    await hub.ship(SHIPPED)  # shipped and invoiced 90 minutes after it was received
+    hub.gateways[LEGACY].break_down(BOOK, PermanentError(POSTAL_REFUSAL, code="http_422"))
+    hub.submit(REFUSED)
+    await hub.drain()
+    hub.clock.advance(timedelta(minutes=45))
+
+    page = (await operator.get("/console")).text
+
+    for card in ("shipped-p50", "shipped-p95", "invoiced-p50", "invoiced-p95"):
+        assert re.search(rf'id="kpi-{card}"><div class="n">1h 30m<', page), card
+    assert re.search(r'id="kpi-invoice-sync"><div class="n">100%<', page)
+    assert re.search(r'id="kpi-throughput"><div class="n">2 / 1<', page)
+    assert "0.08 per hour in" in page  # 2 orders received over 24 hours
+    row = re.search(
+        r'data-error-type="http_422" data-system="legacy_erp">.*?class="count">(\d+)<'
+        r'.*?class="age">([^<]+)<',
+        page,
+    )
+    assert row
+    assert row.groups() == ("1", "45m")
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart"' in page
+    assert page.count("<rect ") == 4
+    assert "shipped p50: 1h 30m" in page
+
+
+async def test_the_chart_says_so_when_nothing_shipped_in_the_last_day(
+    operator: httpx.AsyncClient,
+) -> None:
+    page = (await operator.get("/console")).text
+
+    assert "No order shipped or invoiced in the last 24 hours." in page
+    assert "<rect " not in page
+    assert re.search(r'id="kpi-shipped-p50"><div class="n">–<', page)

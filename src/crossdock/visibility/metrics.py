@@ -19,7 +19,8 @@ cannot turn into database load:
 
 Each registry is the app's own (:class:`HubMetrics`), never the process-global one, so several
 apps in one process (tests, a benchmark) do not collide. The HTTP request metrics are in
-:mod:`.http_metrics`.
+:mod:`.http_metrics`; given a :class:`~crossdock.visibility.kpis.Kpis`, the business KPIs of the
+last 24 hours are gauges too (:mod:`.kpi_metrics`).
 
 Access: Prometheus rarely sends credentials, so the route is open unless a token is configured
 (``CROSSDOCK_OBSERVABILITY__METRICS_TOKEN``); then it wants ``Authorization: Bearer <token>``.
@@ -54,6 +55,8 @@ from crossdock.orchestration.store_ops import (
     SystemState,
 )
 from crossdock.visibility.http_metrics import HttpMetrics
+from crossdock.visibility.kpi_metrics import KpiCollector
+from crossdock.visibility.kpis import Kpis
 
 log = logging.getLogger("crossdock.metrics")
 
@@ -200,7 +203,8 @@ def _families(reading: StoreReading) -> Iterator[Metric]:
 
 
 class HubMetrics:
-    """One app's metrics: its own registry, the store's gauges and the HTTP request metrics."""
+    """One app's metrics: its own registry, the store's gauges, the HTTP request metrics and,
+    with ``kpis``, the KPI gauges."""
 
     def __init__(
         self,
@@ -209,11 +213,15 @@ class HubMetrics:
         *,
         systems: Sequence[str] = (),
         cache_s: float = DEFAULT_CACHE_S,
+        kpis: Kpis | None = None,
     ) -> None:
         self.store = store
         self.registry = CollectorRegistry(auto_describe=False)
         self.collector = StoreCollector(store, clock, systems=systems, cache_s=cache_s)
         self.registry.register(self.collector)
+        self.kpis = KpiCollector(kpis) if kpis else None
+        if self.kpis:
+            self.registry.register(self.kpis)
         self.http = HttpMetrics(self.registry)
 
     async def render(self) -> bytes:

@@ -9,11 +9,13 @@ order's page with its timeline as swimlanes and its place in the lifecycle), and
 
 from __future__ import annotations
 
+from datetime import timedelta
 from importlib.resources import files
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 
 from crossdock.core.order import OrderStatus
 from crossdock.integration.access.store import AccessStore
@@ -23,11 +25,17 @@ from crossdock.orchestration.intake import OrderDesk, UnknownOrder
 from crossdock.orchestration.store import OrderQuery, OrderRow
 from crossdock.orchestration.store_ops import UNSETTLED, ExceptionQuery
 from crossdock.orchestration.system_desk import SystemsDesk
+from crossdock.visibility.console.charts import Bar, bar_chart
 from crossdock.visibility.console.operations import operations_routes
 from crossdock.visibility.console.order_view import Swimlanes, lifecycle
 from crossdock.visibility.console.session import COOKIE, ConsoleSessions, LoginRefused
-from crossdock.visibility.console.views import PREFIX, ConsoleViews
+from crossdock.visibility.console.views import PREFIX, ConsoleViews, duration
+from crossdock.visibility.kpi_report import KpiReport
+from crossdock.visibility.kpis import Kpis
 from crossdock.visibility.search import search_orders
+
+KPI_WINDOW = timedelta(hours=24)
+"""The window of the overview's KPIs: the last 24 hours."""
 
 _HTMX = files("crossdock.visibility.console").joinpath("static", "htmx.min.js")
 
@@ -41,12 +49,14 @@ def console_router(
     secret: bytes | None = None,
     secure_cookie: bool = False,
     clock: Clock | None = None,
+    kpis: Kpis | None = None,
 ) -> APIRouter:
     """The console's routes, to mount as they are (they carry the ``/console`` prefix).
 
     ``secret`` signs session cookies (random per process when None: sessions then end with the
     process and are not shared by several); ``secure_cookie`` marks the cookie ``Secure`` (set it
     when the console is served over HTTPS). Time is the access store's clock unless ``clock``.
+    With ``kpis`` the overview also shows the business KPIs of the last 24 hours.
     """
     views = ConsoleViews(
         desk=desk,
@@ -117,6 +127,7 @@ def console_router(
         counts = await exceptions.run(exceptions.counts)
         statuses = await systems.run(systems.status)
         open_exceptions = sum(c.get(s, 0) for c in counts.values() for s in UNSETTLED)
+        report = await views.call(_last_day, kpis) if kpis else None
         return views.page(
             "overview.html",
             operator,
@@ -124,6 +135,8 @@ def console_router(
             orders=sum(by_status.values()),
             open_exceptions=open_exceptions,
             systems=statuses,
+            report=report,
+            cycle_chart=_cycle_chart(report) if report else None,
         )
 
     # ------------------------------------------------------------------ orders
@@ -185,6 +198,29 @@ def _local(target: str) -> str:
     if target.startswith(PREFIX) and not target.startswith("//") and "\\" not in target:
         return target
     return PREFIX
+
+
+def _last_day(kpis: Kpis) -> KpiReport:
+    now = kpis.clock.now()
+    return kpis.report(now - KPI_WINDOW, now)
+
+
+def _cycle_chart(report: KpiReport) -> Markup:
+    """The cycle times' percentiles, as bars."""
+    spans = (
+        ("shipped", report.cycle_times.received_to_shipped),
+        ("invoiced", report.cycle_times.received_to_invoiced),
+    )
+    bars = [
+        Bar(label=f"{span} {name}", value=seconds or 0.0, text=duration(seconds))
+        for span, times in spans
+        for name, seconds in (("p50", times.p50_s), ("p95", times.p95_s))
+    ]
+    return bar_chart(
+        bars,
+        title="Cycle time from received, last 24 hours (p50 and p95)",
+        empty="No order shipped or invoiced in the last 24 hours.",
+    )
 
 
 def _count_by_status(desk: OrderDesk) -> dict[str, int]:

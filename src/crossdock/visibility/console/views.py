@@ -57,6 +57,23 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
+def duration(seconds: float | None) -> str:
+    """A duration as operators read it (``"2d 3h"``, ``"1h 30m"``, ``"45s"``); ``"–"`` for
+    none. Two units at most: a KPI card wants the order of magnitude, not the second."""
+    if seconds is None:
+        return "–"
+    whole = max(0, round(seconds))
+    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    parts: list[str] = []
+    for name, size in units:
+        if whole >= size or (name == "s" and not parts):
+            parts.append(f"{whole // size}{name}")
+            whole %= size
+        if len(parts) == 2 or (parts and not whole):
+            break
+    return " ".join(parts)
+
+
 class ConsoleViews:
     """The console's desks, templates and guards (see the module docstring)."""
 
@@ -83,6 +100,7 @@ class ConsoleViews:
             lstrip_blocks=True,
         )
         self.templates.filters["when"] = _when
+        self.templates.filters["duration"] = duration
         self.templates.globals["prefix"] = PREFIX
 
     # ------------------------------------------------------------------ rendering
