@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, MutableMapping
 from typing import Any
@@ -142,17 +143,26 @@ async def test_a_refusal_is_a_problem_with_retry_after_and_ratelimit_headers(
     assert refused.headers["Retry-After"] == refused.headers["RateLimit-Reset"]
 
 
-async def test_a_client_that_waits_retry_after_is_served_again(estate: Estate) -> None:
+async def test_a_client_that_waits_retry_after_is_served_again(
+    estate: Estate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `limits` reads the wall clock (time.time) for its windows: the test moves it by hand.
+    wall = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: wall[0])
     key = partner_key(estate.access, "acme", ["C-1"])
-    app = guarded_app(estate.access, RateLimitPolicy(default="1/second"))
+    app = guarded_app(estate.access, RateLimitPolicy(default="1/minute"))
     async with http(app) as api:
         assert (await api.get(WHOAMI, headers=bearer(key))).status_code == 200
         refused = await api.get(WHOAMI, headers=bearer(key))
         assert refused.status_code == 429
-        # Doing what the header says is the behaviour under test, so this wait is not a sync.
-        await asyncio.sleep(int(refused.headers["Retry-After"]))
+        retry_after = int(refused.headers["Retry-After"])
+        wall[0] += retry_after - 1
+        still_early = await api.get(WHOAMI, headers=bearer(key))
+        wall[0] += 1
         again = await api.get(WHOAMI, headers=bearer(key))
 
+    assert retry_after == 61  # the window holds the first request until strictly after 60 s
+    assert still_early.status_code == 429
     assert again.status_code == 200
 
 

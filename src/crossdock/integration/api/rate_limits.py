@@ -266,7 +266,9 @@ class RateLimitMiddleware:
                 allowed=allowed,
                 limit=item.amount,
                 remaining=max(0, stats.remaining),
-                reset_s=max(0, math.ceil(stats.reset_time - time.time())),
+                # The window still holds a request at exactly its reset time: the first whole
+                # second strictly after it is when a client that waits is served again.
+                reset_s=max(0, math.floor(stats.reset_time - time.time()) + 1),
                 policy=policy,
             )
 
