@@ -25,6 +25,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -108,6 +109,22 @@ def postgres_schema(prefix: str = "t") -> Iterator[str]:
         yield url
     finally:
         drop_postgres_schema(url)
+
+
+DATABASES = ("sqlite", "postgresql")
+"""The databases a hub runs on: fixtures parametrized over them run each case on both."""
+
+
+@contextmanager
+def empty_database(kind: str, directory: Path, *, prefix: str = "t") -> Iterator[str]:
+    """An empty database's URL for the block: a SQLite file in ``directory`` (``kind``
+    ``sqlite``) or a throwaway PostgreSQL schema (which skips, or fails in CI, without a
+    server)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory}/hub.db"
+        return
+    with postgres_schema(prefix) as url:
+        yield url
 
 
 def _execute(server_url: str, statement: str) -> None:

@@ -10,19 +10,13 @@ import pytest
 from crossdock.integration.access.store import AccessStore
 from crossdock.integration.store.sql import SqlStore
 from crossdock.orchestration.clock import FakeClock
-from postgres import postgres_schema
+from postgres import DATABASES, empty_database
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
     """A store with the full schema on a temp SQLite file or a throwaway PostgreSQL schema."""
-    if request.param == "sqlite":
-        store = SqlStore(f"sqlite:///{tmp_path}/access.db")
-        store.create_schema()
-        yield store
-        store.close()
-        return
-    with postgres_schema() as url:
+    with empty_database(request.param, tmp_path) as url:
         store = SqlStore(url)
         store.create_schema()
         yield store

@@ -37,7 +37,7 @@ from crossdock.integration.store.sql import SqlStore
 from crossdock.orchestration.clock import FakeClock
 from crossdock.orchestration.intake import OrderDesk
 from crossdock.orchestration.wakeups import InProcessWakeups
-from postgres import postgres_schema
+from postgres import DATABASES, empty_database
 
 from .estate import Estate, client, new_order, problem_fields
 
@@ -124,12 +124,9 @@ class Hub:
         return self.api.estate.order_count()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/hub.db"
-        return
-    with postgres_schema("idem") as url:
+    with empty_database(request.param, tmp_path, prefix="idem") as url:
         yield url
 
 

@@ -13,16 +13,13 @@ from alembic.script import ScriptDirectory
 from crossdock.integration.store.engine import build_engine
 from crossdock.integration.store.migrate import alembic_config, current, upgrade
 from crossdock.integration.store.schema import metadata
-from postgres import postgres_schema
+from postgres import DATABASES, empty_database
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with nothing in it, not even Alembic's version table."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/migrated.db"
-        return
-    with postgres_schema() as url:
+    with empty_database(request.param, tmp_path) as url:
         yield url
 
 

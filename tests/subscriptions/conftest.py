@@ -8,18 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from postgres import postgres_schema
+from postgres import DATABASES, empty_database, postgres_schema
 
 from .world import World
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database: the fan-out must behave the same on both stores."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/hub.db"
-        return
-    with postgres_schema() as url:  # skips (or fails in CI) without a server
+    with empty_database(request.param, tmp_path) as url:
         yield url
 
 

@@ -19,17 +19,12 @@ from credentials import partner_key
 from crossdock.integration.api import create_app
 from crossdock.orchestration.store import Store
 from crossdock.visibility.search import search_orders, search_router
-from postgres import postgres_schema
+from postgres import DATABASES, empty_database
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OperatorHub]:
-    if request.param == "sqlite":
-        built = OperatorHub(f"sqlite:///{tmp_path}/hub.db")
-        yield built
-        built.close()
-        return
-    with postgres_schema() as url:  # skips (or fails in CI) without a server
+    with empty_database(request.param, tmp_path) as url:
         built = OperatorHub(url)
         yield built
         built.close()
