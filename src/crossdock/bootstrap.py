@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -27,6 +30,7 @@ from crossdock.integration.access.store import AccessStore
 from crossdock.integration.api.app import API_PREFIX, create_app
 from crossdock.integration.api.idempotency_store import IdempotencyStore
 from crossdock.integration.api.rate_limits import RateLimitPolicy
+from crossdock.integration.store.leases import SqlLeaseStore
 from crossdock.integration.store.migrate import require_current_schema, upgrade
 from crossdock.integration.store.sql import SqlStore
 from crossdock.integration.subscriptions.callback_url import CallbackPolicy
@@ -60,7 +64,7 @@ from crossdock.visibility.kpis_api import kpis_router
 from crossdock.visibility.metrics import HubMetrics, metrics_router
 from crossdock.visibility.request_ids import RequestIdMiddleware
 from crossdock.visibility.search import search_router
-from crossdock.visibility.sla import SlaMonitor
+from crossdock.visibility.sla import SlaMonitor, sweep_lease
 from crossdock.visibility.tracing import TracingMiddleware
 
 log = logging.getLogger("crossdock.hub")
@@ -173,16 +177,21 @@ class Hub:
             await self.wakeups.wait("idempotency-purge", 3600)
 
     async def _sla_loop(self, monitor: SlaMonitor) -> None:
-        """Sweep for SLA breaches every ``sla.sweep_s``; a failed sweep is retried next time."""
+        """Sweep for SLA breaches every ``sla.sweep_s`` while this hub holds the sweep lease; a
+        failed sweep is retried next time. Stopping gives the lease up for another hub."""
         period = monitor.policy.sweep_every.total_seconds()
-        while True:
-            try:
-                report = await monitor.run_once()
-                if report.raised:
-                    log.warning("%d SLA breaches raised as exceptions", report.raised)
-            except Exception as exc:
-                log.warning("SLA sweep failed: %s", exc)
-            await self.wakeups.wait("sla", period)
+        try:
+            while True:
+                try:
+                    report = await monitor.run_once()
+                    if report.raised:
+                        log.warning("%d SLA breaches raised as exceptions", len(report.raised))
+                except Exception as exc:
+                    log.warning("SLA sweep failed: %s", exc)
+                await self.wakeups.wait("sla", period)
+        finally:
+            with contextlib.suppress(Exception):
+                await monitor.release()
 
     async def _sync_loop(self) -> None:
         period = self.settings.worker.inventory_sync_s
@@ -408,7 +417,15 @@ def _sla_monitor(
                 )
             )
         )
-    return SlaMonitor(store, clock, policy, AlertFanOut(sinks) if sinks else None)
+    # Every worker hub builds a monitor; the lease lets one of them sweep at a time.
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return SlaMonitor(
+        store,
+        clock,
+        policy,
+        AlertFanOut(sinks) if sinks else None,
+        lease=sweep_lease(SqlLeaseStore(store.engine), holder, policy),
+    )
 
 
 def _first(names: list[str], gateways: Mapping[str, SystemGateway], port: type) -> Any:

@@ -3,7 +3,10 @@
 Run the hub: ``crossdock up | api | worker | migrate``. Work the exception queue and the systems
 (on the database at ``CROSSDOCK_STORE__URL``, no running hub needed; see :mod:`.cli_operations`):
 ``crossdock exceptions list | show | assign | tag | retry | resolve``, ``crossdock replay``,
-``crossdock systems status | pause | resume``. Try it out: ``crossdock sandbox up | demo | bench``.
+``crossdock systems status | pause | resume``. Govern the partner API: ``crossdock partners``,
+``crossdock openapi``, ``crossdock contracts``; EDI: ``crossdock edi``; search's back-fill of
+shipment and tracking numbers: ``crossdock search backfill``. Try it out:
+``crossdock sandbox up | demo | bench``.
 
 Exit codes: 0 done; 1 refused or failed (the message says why); 2 bad usage or configuration.
 """
@@ -25,6 +28,7 @@ from crossdock.cli_edi import edi_app
 from crossdock.cli_exceptions import exceptions_app, replay
 from crossdock.cli_openapi import openapi
 from crossdock.cli_partners import partners_app
+from crossdock.cli_search import search_app
 from crossdock.cli_systems import systems_app
 from crossdock.core.errors import ConfigurationError, RetryableError
 from crossdock.estate import Estate, load_estate, sandbox_estate
@@ -36,6 +40,7 @@ bench_app = typer.Typer(help="Benchmarks (figures with the machine and settings)
 app.add_typer(exceptions_app, name="exceptions")
 app.add_typer(systems_app, name="systems")
 app.add_typer(partners_app, name="partners")
+app.add_typer(search_app, name="search")
 app.command("openapi")(openapi)
 app.add_typer(edi_app, name="edi")
 app.add_typer(contracts_app, name="contracts")

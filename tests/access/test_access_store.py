@@ -237,6 +237,31 @@ def test_a_malformed_rate_limit_is_refused(access: AccessStore) -> None:
     assert refused.value.field == "rate_limit"
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", "A" * 201), ("name", "Acme\x00"), ("rate_limit", "1/second;" * 8)],
+)
+def test_a_name_or_rate_limit_its_column_cannot_hold_is_refused_naming_the_field(
+    access: AccessStore, field: str, value: str
+) -> None:
+    with pytest.raises(AccessError) as refused:
+        access.add_partner("acme", **{field: value})
+
+    assert (refused.value.field, refused.value.status) == (field, 422)
+    assert access.partners() == []
+
+
+def test_a_key_label_its_column_cannot_hold_is_refused(access: AccessStore) -> None:
+    acme(access)
+
+    with pytest.raises(AccessError) as refused:
+        access.create_key("acme", READ, label="x" * 201)
+
+    assert refused.value.field == "label"
+    assert access.keys("acme") == []
+    assert access.create_key("acme", READ, label="x" * 200).key.label == "x" * 200
+
+
 # --- OAuth2 tokens ------------------------------------------------------------------------------
 
 

@@ -187,6 +187,26 @@ async def test_the_timeline_shows_the_inbound_message_once_the_workflow_ran(
     assert any(entry["kind"] == "decision" for entry in timeline["entries"])
 
 
+async def test_each_decision_names_the_inbound_entry_that_caused_it(
+    api: httpx.AsyncClient, estate: Estate
+) -> None:
+    order_id = await submit(api)
+    estate.run_steps()
+
+    entries = (await api.get(f"{ORDERS}/{order_id}/timeline")).json()["entries"]
+
+    by_id = {entry["entry_id"]: entry for entry in entries}
+    assert len(by_id) == len(entries)
+    [inbound] = [entry for entry in entries if entry["kind"] == "inbound"]
+    decisions = [entry for entry in entries if entry["kind"] == "decision"]
+    assert decisions
+    assert all(entry["caused_by"] == inbound["entry_id"] for entry in decisions)
+    assert all(
+        entry["causation_id"] == f"msg-{inbound['detail']['message_id']}" for entry in decisions
+    )
+    assert inbound["caused_by"] is None
+
+
 async def test_the_order_shows_its_route_once_the_workflow_routed_it(
     api: httpx.AsyncClient, estate: Estate
 ) -> None:

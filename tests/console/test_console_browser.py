@@ -3,7 +3,8 @@ uvicorn server over the engine hub.
 
 An operator logs in, finds the demo order by its PO, sees its timeline across systems, opens the
 refused booking's exception, retries it once the ERP is fixed, and sees it replayed and the order
-released. Screenshots are kept under the test's ``artifacts`` directory; with
+released. Another ticks two exceptions on the queue and resolves them in one go. Screenshots are
+kept under the test's ``artifacts`` directory; with
 ``CROSSDOCK_UPDATE_SCREENSHOTS=1`` the overview's is copied to ``docs/img/console-overview.png``.
 """
 
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import socket
 import threading
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import uvicorn
@@ -25,6 +27,9 @@ import uvicorn
 from credentials import admin_key
 
 from .console_hub import REFUSED, SHIPPED, ConsoleHub
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "console-overview.png"
@@ -74,6 +79,16 @@ def served(hub: ConsoleHub) -> Iterator[str]:
     thread.join(timeout=10)
 
 
+def _log_in(page: Page, served: str, key: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{served}/console")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    page.get_by_label("Admin API key").fill(key)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+
+
 def test_an_operator_finds_an_order_by_po_and_retries_its_exception(
     hub: ConsoleHub, served: str, tmp_path: Path
 ) -> None:
@@ -89,12 +104,7 @@ def test_an_operator_finds_an_order_by_po_and_retries_its_exception(
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         try:
-            page.goto(f"{served}/console")
-            expect(page.get_by_role("heading", name="Log in")).to_be_visible()
-            page.get_by_label("Admin API key").fill(key)
-            page.get_by_role("button", name="Log in").click()
-
-            expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+            _log_in(page, served, key)
             expect(page.locator("#kpi-open-exceptions .n")).to_have_text("1")
             page.screenshot(path=artifacts / "overview.png", full_page=True)
             if os.environ.get("CROSSDOCK_UPDATE_SCREENSHOTS") == "1":
@@ -114,11 +124,23 @@ def test_an_operator_finds_an_order_by_po_and_retries_its_exception(
                     page.locator(f'#swimlanes td.entry[data-lane="{system}"]').first
                 ).to_be_visible()
             expect(page.locator("#lifecycle [aria-current=step]")).to_have_text("closed")
+            expect(page.locator("#swimlanes .rule").first).to_contain_text("rule ")
+            cause = page.locator("#swimlanes td.entry.decision a.cause").first
+            target = cause.get_attribute("href")
+            cause.click()  # the lineage: from a decision to the message it decided on
+            decided_on = page.locator(f"#swimlanes td.entry{target}")
+            expect(decided_on).to_have_class(re.compile("inbound"))
             page.screenshot(path=artifacts / "order.png", full_page=True)
 
             page.get_by_role("link", name="Exceptions", exact=True).click()
             page.get_by_role("link", name=exception_id[:12]).click()
             expect(page.locator("#exception-status")).to_have_text("open")
+            stored = page.get_by_label("request").input_value()
+            page.get_by_label("request").fill("{not json")
+            page.get_by_role("button", name="Retry").click()  # refused, and the page says why
+            expect(page.get_by_text("is not valid JSON")).to_be_visible()
+            expect(page.locator("#exception-status")).to_have_text("open")
+            page.get_by_label("request").fill(stored)
             hub.fix_the_erp()
             page.get_by_role("button", name="Retry").click()
 
@@ -142,3 +164,54 @@ def test_an_operator_finds_an_order_by_po_and_retries_its_exception(
         "order.png",
         "overview.png",
     ]
+
+
+def test_an_operator_ticks_two_exceptions_and_resolves_them_at_once(
+    hub: ConsoleHub, served: str, tmp_path: Path
+) -> None:
+    _chromium_or_skip()
+    from playwright.sync_api import expect, sync_playwright
+
+    first, second, left = (asyncio.run(hub.refused_booking(o)) for o in ("O-1", "O-2", "O-3"))
+    key = admin_key(hub.access)
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        try:
+            _log_in(page, served, key)
+            page.get_by_role("link", name="Exceptions", exact=True).click()
+            page.get_by_role("button", name="Resolve", exact=True).click()  # nothing ticked
+            expect(page.get_by_role("alert")).to_have_text("Tick at least one exception.")
+            rows = page.locator("#exception-list input[name=id]")
+            page.get_by_label("select every exception on this page").check()
+            expect(rows).to_have_count(3)
+            for row in rows.all():
+                expect(row).to_be_checked()
+            page.get_by_label(f"select {left[:12]}").uncheck()
+            expect(page.get_by_label("select every exception on this page")).not_to_be_checked()
+            for exception_id in (first, second):
+                expect(page.get_by_label(f"select {exception_id[:12]}")).to_be_checked()
+
+            page.get_by_label("bulk resolution note").fill("customer called")
+            page.get_by_role("button", name="Resolve", exact=True).click()
+
+            expect(page.locator("#bulk-summary")).to_contain_text("2 done, 0 skipped, 0 refused")
+            expect(page.locator("#bulk-report tr[data-outcome=done]")).to_have_count(2)
+            expect(page.locator("#exception-list tr[data-exception]")).to_have_count(1)
+            expect(page.locator(f'#exception-list tr[data-exception="{left}"]')).to_be_visible()
+            page.screenshot(path=artifacts / "bulk-resolved.png", full_page=True)
+
+            page.get_by_label("status").select_option("resolved")
+            page.get_by_role("button", name="Filter").click()
+            resolved = page.locator("#exception-list tr[data-exception]")
+            expect(resolved).to_have_count(2)
+            expect(resolved.locator(".pill")).to_have_text(["resolved", "resolved"])
+        finally:
+            page.screenshot(path=artifacts / "last.png", full_page=True)
+            browser.close()
+
+    assert {hub.exceptions.get(i).status for i in (first, second)} == {"resolved"}
+    assert hub.exceptions.get(left).status == "open"

@@ -246,6 +246,75 @@ async def test_a_held_order_shows_on_hold_and_the_state_it_was_held_in(
     assert "create_sales_order" in page
 
 
+ENTRY = re.compile(
+    r'<td class="entry ([a-z]+)" data-lane="([^"]+)" id="entry-(\d+)">(.*?)</td>', re.DOTALL
+)
+
+
+def entries_of(page: str) -> dict[str, tuple[str, str, str]]:
+    """The order page's timeline cells: entry id → (kind, lane, the cell's HTML)."""
+    return {entry_id: (kind, lane, html) for kind, lane, entry_id, html in ENTRY.findall(page)}
+
+
+def cause_of(html: str) -> str | None:
+    found = re.search(r'class="cause" href="#entry-(\d+)"', html)
+    return found.group(1) if found else None
+
+
+async def test_each_decision_shows_its_rule_and_links_to_the_message_it_decided_on(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    await hub.demo()
+
+    cells = entries_of((await operator.get(f"/console/orders/{SHIPPED}")).text)
+
+    routed = [html for kind, _, html in cells.values() if kind == "decision" and "rule " in html]
+    assert routed, "no decision on the page names the rule it matched"
+    decisions = [(i, html) for i, (kind, _, html) in cells.items() if kind == "decision"]
+    for entry_id, html in decisions:
+        cause = cause_of(html)
+        assert cause is not None, f"decision {entry_id} links to no cause"
+        assert cells[cause][0] == "inbound", f"decision {entry_id} is caused by {cells[cause]}"
+    deliveries = [html for kind, _, html in cells.values() if kind == "delivery"]
+    assert deliveries
+    assert all(cells[cause_of(html) or ""][0] == "inbound" for html in deliveries)
+    assert "correlation</dt><dd>O-SHIP<" in next(iter(cells.values()))[2]
+
+
+async def test_a_replay_links_to_the_exception_it_replayed(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    exception_id = await hub.demo()
+    hub.fix_the_erp()
+    page = await operator.get(f"/console/exceptions/{exception_id}")
+    await operator.post(f"/console/exceptions/{exception_id}/retry", data={"csrf": csrf_of(page)})
+    await hub.drain()
+
+    cells = entries_of((await operator.get(f"/console/orders/{REFUSED}")).text)
+
+    [(refused_id, _)] = [
+        (i, html) for i, (kind, lane, html) in cells.items() if kind == "exception"
+    ]
+    assert cells[refused_id][1] == LEGACY
+    replayed = [html for kind, _, html in cells.values() if kind == "operator"]
+    assert replayed
+    assert all(cause_of(html) == refused_id for html in replayed)
+    released = [
+        html for kind, _, html in cells.values() if kind == "inbound" and "hold_released" in html
+    ]
+    assert released
+    assert all(cause_of(html) == refused_id for html in released)
+    [(_, _, resent)] = [
+        cell for cell in cells.values() if cell[0] == "delivery" and cell[1] == LEGACY
+    ]
+    [(replay_id, _)] = [(i, html) for i, (kind, _, html) in cells.items() if kind == "operator"]
+    assert cause_of(resent) == replay_id, "the re-sent booking does not link to its replay"
+    [booked] = [
+        html for kind, _, html in cells.values() if kind == "inbound" and "booked from" in html
+    ]
+    assert cells[cause_of(booked) or ""][2] == resent, "the ERP's answer skips the attempt"
+
+
 async def test_an_unknown_order_is_a_404_page(operator: httpx.AsyncClient) -> None:
     response = await operator.get("/console/orders/O-NOPE")
 
@@ -442,7 +511,9 @@ async def test_the_overview_shows_the_last_days_kpis_and_a_cycle_time_chart(
     assert row
     assert row.groups() == ("1", "45m")
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart"' in page
-    assert page.count("<rect ") == 4
+    cycle = re.search(r'<figure class="chart-figure" id="cycle-chart">(.*?)</figure>', page, re.S)
+    assert cycle
+    assert cycle.group(1).count("<rect ") == 4
     assert "shipped p50: 1h 30m" in page
 
 

@@ -206,6 +206,43 @@ def test_search_filters_orders_and_pages_by_order_id(store: SqlStore) -> None:
     assert [r.order_id for r in by_number] == ["O-2"]
 
 
+def test_search_filters_by_channel_customer_and_received_window_and_they_combine(
+    store: SqlStore,
+) -> None:
+    # O-1 storefront C-1 at T0; O-2 edi C-1 at +1 h; O-3 edi C-2 at +2 h; O-4 edi C-1 at +3 h.
+    placed = (
+        ("O-1", "storefront", "C-1", 0),
+        ("O-2", "edi", "C-1", 1),
+        ("O-3", "edi", "C-2", 2),
+        ("O-4", "edi", "C-1", 3),
+    )
+    with store.unit_of_work() as uow:
+        for order_id, channel, customer, hours in placed:
+            order = make_order(order_id, channel=channel).model_copy(
+                update={"customer_id": customer, "received_at": T0 + timedelta(hours=hours)}
+            )
+            assert uow.orders.add(order)
+
+    def found(query: OrderQuery) -> list[str]:
+        with store.unit_of_work(write=False) as uow:
+            return [row.order_id for row in uow.orders.search(query)]
+
+    hour = timedelta(hours=1)
+    assert found(OrderQuery(channel="edi")) == ["O-2", "O-3", "O-4"]
+    assert found(OrderQuery(customer_id="C-1")) == ["O-1", "O-2", "O-4"]
+    # From is inclusive, until exclusive: +1 h is in, +3 h is out.
+    window = OrderQuery(received_from=T0 + hour, received_until=T0 + 3 * hour)
+    assert found(window) == ["O-2", "O-3"]
+    assert found(OrderQuery(received_from=T0 + 3 * hour)) == ["O-4"]
+    assert found(OrderQuery(received_until=T0 + hour)) == ["O-1"]
+    edi_c1_late = OrderQuery(channel="edi", customer_id="C-1", received_from=T0 + 2 * hour)
+    assert found(edi_c1_late) == ["O-4"]
+    received_edi = OrderQuery(channel="edi", status=OrderStatus.RECEIVED.value, limit=2)
+    assert found(received_edi) == ["O-2", "O-3"]
+    assert found(OrderQuery(channel="edi", after="O-3")) == ["O-4"]
+    assert found(OrderQuery(channel="marketplace")) == []
+
+
 # ------------------------------------------------------------------ unit of work
 
 

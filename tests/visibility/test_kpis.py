@@ -2,8 +2,9 @@
 
 The scenario is written through the store's own ports (orders, timeline, deliveries, exceptions,
 stock), as the engine would have written it, at times chosen so the answers can be worked out on
-paper; the hand computation sits next to each assertion. Window: ``[T0, T0 + 2h)``; the clock
-reads ``T0 + 2h`` when the report is computed.
+paper; the hand computation sits next to each assertion. Window: ``[T0, T0 + 2h)``, 09:00 to
+11:00 UTC; the clock reads ``T0 + 2h`` when the report is computed. Every test runs on SQLite and
+on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from api.estate import Estate, build_estate, client
+from api.estate import Estate, client
 from credentials import admin_key, partner_key
 from crossdock.core.inventory import InventoryPosition
 from crossdock.core.order import OrderStatus
+from crossdock.integration.access.store import AccessStore
+from crossdock.integration.store.sql import SqlStore
+from crossdock.orchestration.clock import FakeClock
+from crossdock.orchestration.intake import OrderDesk
 from crossdock.orchestration.store import TimelineEntry
 from crossdock.orchestration.store_ops import (
     ExceptionChange,
@@ -26,10 +31,13 @@ from crossdock.orchestration.store_ops import (
     ExceptionRecord,
     SystemState,
 )
+from crossdock.orchestration.wakeups import InProcessWakeups
 from crossdock.orchestration.workflow import OrderState
+from crossdock.visibility.kpi_report import KpiReport
 from crossdock.visibility.kpis import Kpis
 from crossdock.visibility.kpis_api import kpis_router
 from crossdock.visibility.percentiles import nearest_rank
+from postgres import DATABASES, empty_database
 from store.samples import T0, make_delivery, make_order
 
 MIN = timedelta(minutes=1)
@@ -125,12 +133,22 @@ def _scenario(estate: Estate) -> None:
     estate.clock.advance(UNTIL - T0)
 
 
-@pytest.fixture
-def estate(tmp_path: Path) -> Iterator[Estate]:
-    built = build_estate(tmp_path)
-    _scenario(built)
-    yield built
-    built.store.close()
+@pytest.fixture(params=DATABASES)
+def estate(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Estate]:
+    """The scenario, on SQLite and on PostgreSQL."""
+    with empty_database(request.param, tmp_path) as url:
+        store = SqlStore(url)
+        store.create_schema()
+        clock = FakeClock()
+        built = Estate(
+            store=store,
+            clock=clock,
+            desk=OrderDesk(store, clock, InProcessWakeups()),
+            access=AccessStore(store.engine, clock),
+        )
+        _scenario(built)
+        yield built
+        store.close()
 
 
 def test_percentiles_are_taken_by_nearest_rank() -> None:
@@ -182,6 +200,78 @@ def test_invoice_sync_throughput_and_systems_match_the_scenario(estate: Estate) 
     assert (systems["erp"].failed, systems["erp"].backlog) == (1, 0)
 
 
+def _hourly(report: KpiReport) -> list[tuple[str, int, int, int]]:
+    return [
+        (f"{c.hour:%d %H:%M}", c.received, c.shipped, c.closed) for c in report.throughput.per_hour
+    ]
+
+
+def test_orders_per_hour_match_the_scenario_and_an_hour_without_orders_is_a_zero(
+    estate: Estate,
+) -> None:
+    report = Kpis(estate.store, estate.clock).report(SINCE, UNTIL)
+
+    # Window 09:00–11:00 UTC. 09:00: O-1..O-4 received at 09:00, first shipped at +10/20/30/40
+    # min (O-1's repeat at +50 is not a second shipment), O-1 and O-2 closed at +20 and +35.
+    # 10:00: nothing happened.
+    assert _hourly(report) == [("05 09:00", 4, 4, 2), ("05 10:00", 0, 0, 0)]
+    assert sum(c.received for c in report.throughput.per_hour) == report.throughput.received
+
+
+def test_a_window_off_the_hour_counts_only_the_part_of_its_first_and_last_hours_inside_it(
+    estate: Estate,
+) -> None:
+    report = Kpis(estate.store, estate.clock).report(T0 - 90 * MIN, T0 + 25 * MIN)
+
+    # [07:30, 09:25): 07:00 (from 07:30) is empty. 08:00: O-OLD received at 08:00 and shipped
+    # at 08:30. 09:00 (to 09:25): four received at 09:00, O-1 and O-2 shipped at 09:10 and
+    # 09:20, O-1 closed at 09:20; O-3's shipment (09:30) and O-2's closing (09:35) fall after.
+    assert _hourly(report) == [
+        ("05 07:00", 0, 0, 0),
+        ("05 08:00", 1, 1, 0),
+        ("05 09:00", 4, 2, 1),
+    ]
+
+
+def test_the_last_24_hours_are_24_clock_hours_mostly_zeros(estate: Estate) -> None:
+    report = Kpis(estate.store, estate.clock).report(UNTIL - 24 * 60 * MIN, UNTIL)
+
+    # 11:00 on the 4th to 11:00 on the 5th: hours 11:00 .. 10:00, oldest first.
+    hourly = _hourly(report)
+    assert len(hourly) == 24
+    assert (hourly[0][0], hourly[-1][0]) == ("04 11:00", "05 10:00")
+    busy = {hour: counts for hour, *counts in hourly if any(counts)}
+    assert busy == {"05 08:00": [1, 1, 0], "05 09:00": [4, 4, 2]}
+
+
+def test_a_window_longer_than_a_month_is_not_counted_hour_by_hour(estate: Estate) -> None:
+    month = Kpis(estate.store, estate.clock).report(UNTIL - 31 * 24 * 60 * MIN, UNTIL)
+    longer = Kpis(estate.store, estate.clock).report(UNTIL - 31 * 24 * 60 * MIN - MIN, UNTIL)
+
+    assert len(month.throughput.per_hour) == 31 * 24
+    assert longer.throughput.per_hour == []
+    assert longer.throughput.received == month.throughput.received == 5
+
+
+def test_unsettled_exceptions_are_counted_by_how_long_they_have_waited(estate: Estate) -> None:
+    with estate.store.unit_of_work() as uow:
+        uow.exceptions.raise_exception(_exception("cloud_erp", "timeout", UNTIL - 5 * MIN))
+    kpis = Kpis(estate.store, estate.clock)
+
+    def bands(report: KpiReport) -> dict[str, tuple[int, int, int]]:
+        return {
+            item.system: (item.ages.under_hour, item.ages.under_day, item.ages.day_or_more)
+            for item in report.exceptions
+        }
+
+    # Now +120 min. legacy_erp: first seen +10 and +30 → 110 and 90 min. cloud_erp: +60 → 60
+    # min exactly (an hour or more), +115 → 5 min.
+    assert bands(kpis.report(SINCE, UNTIL)) == {"legacy_erp": (0, 2, 0), "cloud_erp": (1, 1, 0)}
+    estate.clock.advance(23 * 60 * MIN)
+    # Now +25 h: 24 h 50 min and 24 h 30 min; 24 h exactly (a day or more) and 23 h 05 min.
+    assert bands(kpis.report(SINCE, UNTIL)) == {"legacy_erp": (0, 0, 2), "cloud_erp": (0, 1, 1)}
+
+
 def test_inventory_latency_runs_to_the_last_feed_that_carried_the_change(estate: Estate) -> None:
     report = Kpis(estate.store, estate.clock, FEEDS).report(SINCE, UNTIL)
 
@@ -225,6 +315,10 @@ async def test_operators_read_the_kpis_over_the_api_and_partners_may_not(estate:
     body = answer.json()
     assert body["cycle_times"]["received_to_shipped"]["p95_s"] == 2400
     assert body["invoice_sync"]["success_rate"] == 0.75
+    assert body["throughput"]["per_hour"] == [
+        {"hour": "2026-01-05T09:00:00Z", "received": 4, "shipped": 4, "closed": 2},
+        {"hour": "2026-01-05T10:00:00Z", "received": 0, "shipped": 0, "closed": 0},
+    ]
     assert reversed_window.status_code == 422
     assert reversed_window.headers["content-type"].startswith("application/problem+json")
     assert refused.status_code == 403

@@ -2,7 +2,8 @@
 
 The engine (``tests/engine/hub.py``: real workflow and store, fake gateways) runs on SQLite; time
 moves only when a test advances the hub's clock. Alerts go to a local receiver through
-``httpx.MockTransport``.
+``httpx.MockTransport``. Alerts that do not get through: ``test_sla_alert_retries.py``; one
+sweeper among several hubs: ``test_sla_lease.py``.
 """
 
 from __future__ import annotations
@@ -248,7 +249,7 @@ async def test_the_alert_webhook_is_signed_with_the_shared_secret(hub: Hub) -> N
     assert request.url == "https://ops.example/alerts"
 
 
-async def test_a_failing_webhook_loses_the_alert_but_not_the_exception(hub: Hub) -> None:
+async def test_a_failing_webhook_leaves_the_exception_raised_and_its_alert_owed(hub: Hub) -> None:
     hub.gateways["legacy_erp"].break_down("create_sales_order", ERP_DOWN)
     hub.submit("O-1")
     await hub.drain()
@@ -261,4 +262,6 @@ async def test_a_failing_webhook_loses_the_alert_but_not_the_exception(hub: Hub)
 
     assert (len(report.raised), report.alerted, len(report.alert_failures)) == (1, 0, 1)
     assert "503" in report.alert_failures[0]
-    assert len(hub.exceptions.search(ExceptionQuery(order_id="O-1", tag="sla"))) == 1
+    [record] = hub.exceptions.search(ExceptionQuery(order_id="O-1", tag="sla"))
+    assert record.tags == ("sla", "alert-pending")
+    assert record.request["alert"]["attempts"] == 1

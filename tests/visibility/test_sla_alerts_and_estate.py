@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from crossdock.core.errors import ConfigurationError, RetryableError
+from crossdock.core.errors import ConfigurationError, PermanentError, RetryableError
 from crossdock.estate import parse_estate, sandbox_estate
-from crossdock.visibility.alerts import Alert
+from crossdock.visibility.alerts import Alert, AlertFanOut
 from crossdock.visibility.alerts_smtp import SmtpAlertSink, SmtpRelay
 
 
@@ -35,7 +35,7 @@ class _SmtpSession(socketserver.StreamRequestHandler):
                 self.wfile.write(b"250 OK\r\n")
             elif verb == "RCPT":
                 envelope["rcpt"].append(command.partition(":")[2].strip("<> "))
-                self.wfile.write(b"250 OK\r\n")
+                self.wfile.write(server.rcpt_reply)
             elif verb == "DATA":
                 self.wfile.write(b"354 go ahead\r\n")
                 body = b""
@@ -58,6 +58,8 @@ class _SmtpServer(socketserver.ThreadingTCPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _SmtpSession)
         self.received: list[dict[str, Any]] = []
+        self.rcpt_reply = b"250 OK\r\n"
+        """What the relay answers each recipient."""
 
 
 @pytest.fixture
@@ -108,6 +110,59 @@ async def test_an_unreachable_relay_is_a_retryable_failure() -> None:
 
     with pytest.raises(RetryableError, match=r"SMTP 127\.0\.0\.1"):
         await SmtpAlertSink(relay).send(ALERT)
+
+
+@pytest.mark.parametrize(
+    ("reply", "refusal"),
+    [
+        (b"550 no such mailbox\r\n", PermanentError),
+        (b"450 mailbox busy, try later\r\n", RetryableError),
+    ],
+    ids=["5xx-for-good", "4xx-for-now"],
+)
+async def test_a_relay_refusing_every_recipient_is_final_only_when_it_says_so(
+    smtp_server: _SmtpServer, reply: bytes, refusal: type[Exception]
+) -> None:
+    smtp_server.rcpt_reply = reply
+    relay = SmtpRelay(
+        host="127.0.0.1",
+        port=smtp_server.server_address[1],
+        from_addr="crossdock@ops.example",
+        to_addrs=("ops@ops.example",),
+        starttls=False,
+    )
+
+    with pytest.raises(refusal, match="refused every recipient"):
+        await SmtpAlertSink(relay).send(ALERT)
+    assert smtp_server.received == []
+
+
+class _Refuses:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def send(self, alert: Alert) -> None:
+        raise self.error
+
+
+class _Takes:
+    def __init__(self) -> None:
+        self.alerts: list[Alert] = []
+
+    async def send(self, alert: Alert) -> None:
+        self.alerts.append(alert)
+
+
+async def test_alerts_to_several_sinks_are_retried_while_any_sink_may_still_take_them() -> None:
+    gone = _Refuses(PermanentError("webhook answered 404"))
+    busy = _Refuses(RetryableError("SMTP answered 421"))
+    takes = _Takes()
+
+    with pytest.raises(RetryableError, match=r"404.*421"):
+        await AlertFanOut([gone, takes, busy]).send(ALERT)
+    with pytest.raises(PermanentError, match=r"404.*404"):
+        await AlertFanOut([gone, takes, gone]).send(ALERT)
+    assert takes.alerts == [ALERT, ALERT]  # every sink is tried whatever the others did
 
 
 # ------------------------------------------------------------------ the estate's sla block

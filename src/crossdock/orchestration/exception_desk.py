@@ -236,7 +236,13 @@ class ExceptionDesk:
             return updated
 
     @staticmethod
-    def _line(uow: UnitOfWork, record: ExceptionRecord, summary: str, now: datetime) -> None:
+    def _line(
+        uow: UnitOfWork,
+        record: ExceptionRecord,
+        summary: str,
+        now: datetime,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
         uow.timeline.append(
             [
                 TimelineEntry(
@@ -247,6 +253,7 @@ class ExceptionDesk:
                     summary=summary,
                     correlation_id=record.order_id,
                     causation_id=record.exception_id,
+                    detail=detail or {},
                 )
             ]
         )
@@ -380,7 +387,9 @@ class ExceptionDesk:
             ),
             now,
         )
-        self._line(uow, record, f"exception {record.exception_id} replayed by {by}", now)
+        # The re-armed delivery names ``ref`` as its cause: the timeline links it to this line.
+        summary = f"exception {record.exception_id} replayed by {by}"
+        self._line(uow, record, summary, now, {"replay": ref})
 
     def _wake(self, item: ReplayItem) -> None:
         self.wakeups.notify("inbox")

@@ -139,9 +139,14 @@ class OrderQuery:
     """Filters for listing orders."""
 
     status: str | None = None
+    channel: str | None = None
     customer_id: str | None = None
     customer_po: str | None = None
     channel_order_number: str | None = None
+    received_from: datetime | None = None
+    """Only orders received at this time or later."""
+    received_until: datetime | None = None
+    """Only orders received before this time."""
     customer_ids: frozenset[str] | None = None
     """Tenancy: only orders of these customers (a partner's own); None places no limit."""
     limit: int = 100

@@ -5,8 +5,12 @@ alert as JSON to an operations endpoint (a chat hook, an incident tool), signed 
 when a secret is set; :class:`~crossdock.visibility.alerts_smtp.SmtpAlertSink` mails it.
 :class:`AlertFanOut` sends one alert to every configured sink.
 
-An alert repeats what the exception queue already holds: a sink that fails loses the alert, not
-the breach (see :mod:`crossdock.visibility.sla`).
+A sink says whether a failure is worth another try: :class:`~crossdock.core.errors.RetryableError`
+(a timeout, a 5xx or 429, a busy mail relay) or :class:`~crossdock.core.errors.PermanentError` (a
+4xx, a relay refusing the message for good). The SLA monitor keeps an alert owed until it gets
+through, retrying the first kind with backoff and giving up at once on the second (see
+:mod:`crossdock.visibility.sla_alerts`). A retry goes to every sink again: ``alert_id`` lets a
+receiver drop the repeat.
 """
 
 from __future__ import annotations
@@ -96,7 +100,7 @@ class WebhookAlertSink:
                 response = await client.post(self.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             raise RetryableError(f"alert webhook {self.url}: {exc}") from exc
-        if response.status_code >= 500 or response.status_code == 429:
+        if response.status_code >= 500 or response.status_code in (408, 429):
             raise RetryableError(f"alert webhook {self.url} answered {response.status_code}")
         if response.status_code >= 400:
             raise PermanentError(
@@ -112,12 +116,22 @@ class AlertFanOut:
         self.sinks = tuple(sinks)
 
     async def send(self, alert: Alert) -> None:
-        """Send to each sink; if any failed, raise the first failure once all were tried."""
+        """Send to each sink; once all were tried, raise if any failed.
+
+        Refused for good only when every failure was permanent: while one sink may still take
+        the alert on another try, the failure is retryable (the other sinks get it again).
+        """
         failures: list[Exception] = []
         for sink in self.sinks:
             try:
                 await sink.send(alert)
             except Exception as exc:  # the next sink still gets its chance
                 failures.append(exc)
-        if failures:
+        if not failures:
+            return
+        if len(failures) == 1:
             raise failures[0]
+        reasons = "; ".join(str(failure) for failure in failures)
+        if all(isinstance(failure, PermanentError) for failure in failures):
+            raise PermanentError(reasons, code="alert_sinks") from failures[0]
+        raise RetryableError(reasons, code="alert_sinks") from failures[0]

@@ -3,6 +3,11 @@
 ``smtplib`` blocks, so each message is sent on a worker thread (:func:`asyncio.to_thread`). The
 relay is described by :class:`SmtpRelay`; bootstrap builds it from the ``CROSSDOCK_SMTP__*``
 settings and adds this sink only when a host is set.
+
+A relay that cannot be reached, or answers 4xx (RFC 5321's "try again later"), is a
+:class:`~crossdock.core.errors.RetryableError`; a 5xx (the sender or every recipient refused) is a
+:class:`~crossdock.core.errors.PermanentError`: the SLA monitor retries the first and gives up on
+the second at once.
 """
 
 from __future__ import annotations
@@ -72,9 +77,19 @@ class SmtpAlertSink:
                     smtp.login(relay.username, relay.password)
                 smtp.send_message(message, relay.from_addr, list(relay.to_addrs))
         except smtplib.SMTPResponseException as exc:
-            text = f"SMTP {relay.host}:{relay.port} answered {exc.smtp_code}"
-            if 400 <= exc.smtp_code < 500:
-                raise RetryableError(text, code=f"smtp_{exc.smtp_code}") from exc
-            raise PermanentError(text, code=f"smtp_{exc.smtp_code}") from exc
+            raise _refusal(f"SMTP {relay.host}:{relay.port} answered", exc.smtp_code) from exc
+        except smtplib.SMTPRecipientsRefused as exc:
+            # Every recipient refused: permanent only when every refusal was (all 5xx).
+            mildest = min(code for code, _ in exc.recipients.values())
+            where = f"SMTP {relay.host}:{relay.port} refused every recipient,"
+            raise _refusal(where, mildest) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise RetryableError(f"SMTP {relay.host}:{relay.port}: {exc}", code="smtp") from exc
+
+
+def _refusal(text: str, smtp_code: int) -> RetryableError | PermanentError:
+    """A relay's refusal: 4xx is "try again later" (RFC 5321 transient), 5xx is final."""
+    message = f"{text} {smtp_code}"
+    if 400 <= smtp_code < 500:
+        return RetryableError(message, code=f"smtp_{smtp_code}")
+    return PermanentError(message, code=f"smtp_{smtp_code}")

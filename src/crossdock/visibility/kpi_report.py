@@ -22,6 +22,17 @@ class CycleTimes(Value):
     """Orders that first became ``invoiced`` in the window."""
 
 
+class AgeBands(Value):
+    """How long exceptions have waited since first seen, at the time of the report."""
+
+    under_hour: int
+    """Less than an hour."""
+    under_day: int
+    """An hour or more, less than a day."""
+    day_or_more: int
+    """A day or more."""
+
+
 class ExceptionAging(Value):
     """The unsettled exceptions (open or assigned) of one error type at one system."""
 
@@ -31,6 +42,8 @@ class ExceptionAging(Value):
     oldest_first_seen: datetime
     oldest_age_s: float
     """Seconds since the oldest of them was first seen, at the time of the report."""
+    ages: AgeBands
+    """The ``count`` exceptions by how long they have waited."""
 
 
 class InventoryLatency(Value):
@@ -55,6 +68,20 @@ class InvoiceSync(Value):
     """done / (done + failed); None when none ended in the window."""
 
 
+class HourCount(Value):
+    """Orders in and out of the hub in one clock hour (UTC)."""
+
+    hour: datetime
+    """When the hour starts, in UTC. The window's first and last hours count only the part of
+    them inside the window."""
+    received: int
+    """Orders received in the hour."""
+    shipped: int
+    """Orders that first became ``shipped`` in the hour (as ``cycle_times.received_to_shipped``)."""
+    closed: int
+    """Orders closed in the hour."""
+
+
 class Throughput(Value):
     """Orders in and out of the hub over the window."""
 
@@ -63,6 +90,9 @@ class Throughput(Value):
     closed: int
     received_per_hour: float
     closed_per_hour: float
+    per_hour: list[HourCount]
+    """Every UTC clock hour the window touches, oldest first, hours without orders as zeros.
+    Empty when the window is longer than 31 days (744 hours)."""
 
 
 class SystemHealth(Value):

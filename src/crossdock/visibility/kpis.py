@@ -9,16 +9,19 @@ that asks once a minute; a larger estate wants SQL aggregates in a read model (`
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from crossdock.core.order import OrderStatus
 from crossdock.orchestration.clock import Clock
 from crossdock.orchestration.store import OrderQuery, OrderRow, Store, UnitOfWork
 from crossdock.orchestration.store_ops import UNSETTLED, ExceptionQuery, ExceptionRecord
 from crossdock.visibility.kpi_report import (
+    AgeBands,
     CycleTimes,
     ExceptionAging,
+    HourCount,
     InventoryLatency,
     InvoiceSync,
     KpiReport,
@@ -32,6 +35,11 @@ PAGE = 500
 
 INVOICE_OPERATION = "post_invoice"
 """The delivery that posts an invoice to an ERP."""
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+HOURLY_LIMIT = 31 * 24
+"""The most clock hours a window may touch and still be counted hour by hour (a month)."""
 
 
 class Kpis:
@@ -68,7 +76,7 @@ class Kpis:
                     failed=orders.invoices_failed,
                     success_rate=_rate(orders.invoices_done, orders.invoices_failed),
                 ),
-                throughput=_throughput(since, until, orders.received, orders.closed),
+                throughput=_throughput(since, until, orders),
                 systems=_systems(uow),
             )
 
@@ -105,16 +113,30 @@ class _OrderScan:
         self.to_invoiced: list[float] = []
         self.received = 0
         self.closed = 0
+        # Orders received, first shipped and closed in the window, by the UTC hour of each.
+        self.hourly: dict[str, Counter[datetime]] = {
+            "received": Counter(),
+            "shipped": Counter(),
+            "closed": Counter(),
+        }
         self.invoices_done = 0
         self.invoices_failed = 0
 
     def _inside(self, at: datetime | None) -> bool:
         return at is not None and self.since <= at < self.until
 
+    def _count(self, series: str, at: datetime | None) -> bool:
+        """Count ``at`` in its hour of ``series`` when it falls in the window."""
+        if at is None or not self._inside(at):
+            return False
+        self.hourly[series][_hour_of(at)] += 1
+        return True
+
     def add(self, uow: UnitOfWork, row: OrderRow) -> None:
-        self.received += self._inside(row.received_at)
-        self.closed += self._inside(row.closed_at)
+        self.received += self._count("received", row.received_at)
+        self.closed += self._count("closed", row.closed_at)
         reached = _milestones(uow, row.order_id)
+        self._count("shipped", reached.get(OrderStatus.SHIPPED))
         for status, durations in (
             (OrderStatus.SHIPPED, self.to_shipped),
             (OrderStatus.INVOICED, self.to_invoiced),
@@ -164,6 +186,7 @@ def _exception_aging(uow: UnitOfWork, now: datetime) -> list[ExceptionAging]:
     aging = []
     for (error_type, system), records in groups.items():
         oldest = min(record.first_seen for record in records)
+        ages = [now - record.first_seen for record in records]
         aging.append(
             ExceptionAging(
                 error_type=error_type,
@@ -171,20 +194,49 @@ def _exception_aging(uow: UnitOfWork, now: datetime) -> list[ExceptionAging]:
                 count=len(records),
                 oldest_first_seen=oldest,
                 oldest_age_s=(now - oldest).total_seconds(),
+                ages=AgeBands(
+                    under_hour=sum(age < HOUR for age in ages),
+                    under_day=sum(HOUR <= age < DAY for age in ages),
+                    day_or_more=sum(age >= DAY for age in ages),
+                ),
             )
         )
     return sorted(aging, key=lambda item: (item.oldest_first_seen, item.system, item.error_type))
 
 
-def _throughput(since: datetime, until: datetime, received: int, closed: int) -> Throughput:
-    hours = (until - since) / timedelta(hours=1)
+def _throughput(since: datetime, until: datetime, orders: _OrderScan) -> Throughput:
+    hours = (until - since) / HOUR
+    counts = orders.hourly
     return Throughput(
         hours=hours,
-        received=received,
-        closed=closed,
-        received_per_hour=received / hours,
-        closed_per_hour=closed / hours,
+        received=orders.received,
+        closed=orders.closed,
+        received_per_hour=orders.received / hours,
+        closed_per_hour=orders.closed / hours,
+        per_hour=[
+            HourCount(
+                hour=hour,
+                received=counts["received"][hour],
+                shipped=counts["shipped"][hour],
+                closed=counts["closed"][hour],
+            )
+            for hour in _clock_hours(since, until)
+        ],
     )
+
+
+def _hour_of(at: datetime) -> datetime:
+    """The start of the UTC clock hour ``at`` falls in."""
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _clock_hours(since: datetime, until: datetime) -> list[datetime]:
+    """The start of every UTC clock hour ``[since, until)`` touches; none past
+    :data:`HOURLY_LIMIT`."""
+    first = _hour_of(since)
+    whole, part = divmod(until - first, HOUR)
+    count = whole + bool(part)  # a partial last hour is an hour
+    return [] if count > HOURLY_LIMIT else [first + n * HOUR for n in range(count)]
 
 
 def _systems(uow: UnitOfWork) -> list[SystemHealth]:

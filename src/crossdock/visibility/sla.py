@@ -3,21 +3,26 @@
 Each sweep (:meth:`SlaMonitor.run_once`) reads the open orders from the store, finds every breach
 of the estate's :class:`~crossdock.visibility.sla_policy.SlaPolicy`, and for each breach not seen
 before, in one transaction, raises an exception (source ``sla``) under an id derived from the
-breach and writes a line on the order's timeline. Only then are alerts sent, once per new breach.
+breach, writes a line on the order's timeline and — when alerts are configured — records the
+alert as owed (tag ``alert-pending``). The owed alerts are then sent, and retried with backoff by
+later sweeps until they get through or are given up on (:mod:`crossdock.visibility.sla_alerts`):
+a sink that is down, or a hub that dies between the commit and the send, delays an alert but
+does not lose it.
 
 A breach is raised once: the next sweep finds the same exception id and passes. Resolving the
-exception does not raise it again either — a person has looked at it. Nothing here changes the
-order: the workflow's own deadlines (the booking timer that puts an order on hold) still decide;
-the monitor only reports.
+exception does not raise it again either — a person has looked at it — and stops its alert if it
+has not got through yet. Nothing here changes the order: the workflow's own deadlines (the
+booking timer that puts an order on hold) still decide; the monitor only reports.
 
-A sink that fails loses that alert (the sweep reports it and logs it); the exception stays in the
-queue, which is the record operators work from.
+**One sweeper at a time.** Every worker hub builds a monitor; with a :class:`Lease` (bootstrap
+gives one, :func:`sweep_lease`) only the hub holding the ``sla-sweep`` lease sweeps, renewing it
+at each sweep and before each alert it sends. The others' sweeps return at once
+(``swept=False``) until the holder stops renewing and its lease runs out.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,12 +30,13 @@ from datetime import datetime, timedelta
 from crossdock.core.order import OrderStatus
 from crossdock.orchestration.bindings import shipment_kind
 from crossdock.orchestration.clock import Clock
+from crossdock.orchestration.leases import Lease, LeaseStore
+from crossdock.orchestration.retry import RetryPolicy
 from crossdock.orchestration.store import OrderRow, Store, TimelineEntry, UnitOfWork
 from crossdock.orchestration.store_ops import HUB_SYSTEM, ExceptionRecord
-from crossdock.visibility.alerts import Alert, AlertSink
+from crossdock.visibility.alerts import AlertSink
+from crossdock.visibility.sla_alerts import ALERT_PENDING, ALERT_RETRY, AlertQueue, pending_alert
 from crossdock.visibility.sla_policy import Breach, SlaPolicy, SlaRule
-
-log = logging.getLogger("crossdock.sla")
 
 S = OrderStatus
 OPEN: tuple[OrderStatus, ...] = tuple(s for s in S if s not in (S.CLOSED, S.CANCELLED))
@@ -39,56 +45,112 @@ SHIPPED: frozenset[OrderStatus] = frozenset((S.PARTIALLY_SHIPPED, S.SHIPPED, S.I
 """Statuses in which an order may hold a confirmed shipment not yet invoiced."""
 ORDERS_PER_STATUS = 1000
 """The most orders of one status one sweep reads (the oldest are not preferred)."""
+SWEEP_LEASE = "sla-sweep"
+"""The lease the sweeping hub holds."""
+SWEEP_LEASE_PERIODS = 3
+"""A sweeping hub that stops renewing is replaced after this many sweep periods…"""
+SWEEP_LEASE_MIN = timedelta(minutes=1)
+"""…and never sooner than this (a slow sweep must not lose its lease to the next hub)."""
+
+
+def sweep_lease(leases: LeaseStore, holder: str, policy: SlaPolicy) -> Lease:
+    """The lease a hub named ``holder`` sweeps under."""
+    ttl = max(policy.sweep_every * SWEEP_LEASE_PERIODS, SWEEP_LEASE_MIN)
+    return Lease(leases, name=SWEEP_LEASE, holder=holder, ttl=ttl)
 
 
 @dataclass(slots=True)
 class SweepReport:
     """What one sweep found and did."""
 
+    swept: bool = True
+    """False: another hub holds the sweep lease, and this one did nothing."""
     breaches: int = 0
     """Breaches found, new or already raised."""
     raised: list[Breach] = field(default_factory=list)
     """Breaches raised by this sweep (each once, ever)."""
     alerted: int = 0
+    """Alerts that got through, new or owed from earlier sweeps."""
     alert_failures: list[str] = field(default_factory=list)
+    """``<exception id>: <error>`` per attempt that did not get through."""
+    alerts_given_up: int = 0
+    """Alerts marked ``alert-failed`` (refused for good, or out of attempts)."""
 
 
 class SlaMonitor:
-    """Finds SLA breaches in the store; raises and alerts each once."""
+    """Finds SLA breaches in the store; raises each once and alerts until the alert gets through.
+
+    ``lease``: sweep only while holding it (several hubs on one database); None sweeps always
+    (one hub). ``retry``: the backoff and bounds of alerts that did not get through.
+    """
 
     def __init__(
-        self, store: Store, clock: Clock, policy: SlaPolicy, alerts: AlertSink | None = None
+        self,
+        store: Store,
+        clock: Clock,
+        policy: SlaPolicy,
+        alerts: AlertSink | None = None,
+        *,
+        lease: Lease | None = None,
+        retry: RetryPolicy = ALERT_RETRY,
     ) -> None:
         self.store = store
         self.clock = clock
         self.policy = policy
         self.alerts = alerts
+        self.lease = lease
+        self.queue = None if alerts is None else AlertQueue(store, alerts, retry)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Sweep every ``policy.sweep_every`` until ``stop`` is set."""
+        """Sweep every ``policy.sweep_every`` until ``stop`` is set; then give the lease up."""
         period = self.policy.sweep_every.total_seconds()
-        while not stop.is_set():
-            await self.run_once()
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=period)
-            except TimeoutError:
-                continue
+        try:
+            while not stop.is_set():
+                await self.run_once()
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=period)
+                except TimeoutError:
+                    continue
+        finally:
+            await self.release()
+
+    async def release(self) -> None:
+        """Give the sweep lease up (a stopping hub), so another hub sweeps without waiting for
+        it to run out."""
+        if self.lease is not None:
+            await self.store.run(self.lease.release)
 
     async def run_once(self, now: datetime | None = None) -> SweepReport:
-        """One sweep at ``now`` (the clock's time when not given)."""
+        """One sweep at ``now`` (the clock's time when not given): first the alerts owed by
+        earlier sweeps, then new breaches and their alerts. Nothing while another hub holds the
+        sweep lease."""
         at = now or self.clock.now()
+        if not await self._holding(at):
+            return SweepReport(swept=False)
+        report = SweepReport()
+        await self._send_alerts(at, report)
         found = await self.store.run(self.breaches, at)
-        raised = await self.store.run(self._raise, found, at)
-        report = SweepReport(breaches=len(found), raised=raised)
-        if self.alerts is not None:
-            for breach in raised:
-                try:
-                    await self.alerts.send(_alert(breach, at))
-                    report.alerted += 1
-                except Exception as exc:  # the exception is recorded; only the alert is lost
-                    log.warning("SLA alert for %s not sent: %s", breach.exception_id, exc)
-                    report.alert_failures.append(f"{breach.exception_id}: {exc}")
+        report.breaches = len(found)
+        report.raised = await self.store.run(self.raise_new, found, at)
+        if report.raised:
+            await self._send_alerts(at, report)
         return report
+
+    async def _holding(self, at: datetime) -> bool:
+        return self.lease is None or await self.store.run(self.lease.hold, at)
+
+    async def _send_alerts(self, at: datetime, report: SweepReport) -> None:
+        if self.queue is None:
+            return
+
+        async def still_ours() -> bool:
+            # Renewed before each send: a slow sink cannot outlast the lease unnoticed.
+            return await self._holding(max(at, self.clock.now()))
+
+        done = await self.queue.send_due(at, still_ours=still_ours)
+        report.alerted += done.sent
+        report.alert_failures += done.failures
+        report.alerts_given_up += done.given_up
 
     # ------------------------------------------------------------------ finding
 
@@ -161,30 +223,42 @@ class SlaMonitor:
 
     # ------------------------------------------------------------------ raising
 
-    def _raise(self, breaches: list[Breach], now: datetime) -> list[Breach]:
+    def raise_new(self, breaches: list[Breach], now: datetime) -> list[Breach]:
+        """Raise each breach not raised before, each in its own transaction with its timeline
+        line and (when alerting) its owed alert; returns those raised. Sending is left to the
+        sweep: what is raised here is owed even if this hub stops before it sends."""
         raised: list[Breach] = []
-        for found in breaches:
+        alerting = self.alerts is not None
+        with self.store.unit_of_work(write=False) as uow:
+            # Most breaches a sweep finds were raised by an earlier one: no write for those.
+            new = [b for b in breaches if uow.exceptions.get(b.exception_id) is None]
+        for found in new:
             with self.store.unit_of_work() as uow:
                 if uow.exceptions.get(found.exception_id) is not None:
                     continue
-                uow.exceptions.raise_exception(_exception(found, now))
+                uow.exceptions.raise_exception(_exception(found, now, alerting=alerting))
                 uow.timeline.append([_timeline_entry(found, now)])
             raised.append(found)
         return raised
 
 
-def _exception(breach: Breach, now: datetime) -> ExceptionRecord:
+def _exception(breach: Breach, now: datetime, *, alerting: bool) -> ExceptionRecord:
+    request: dict[str, object] = {
+        "rule": breach.rule,
+        "due_at": breach.due_at.isoformat(),
+        "subject": breach.subject,
+        "summary": breach.summary,
+    }
+    if alerting:
+        # Owed in the same transaction as the breach: a crash before the send loses nothing.
+        request["alert"] = pending_alert(now)
     return ExceptionRecord(
         exception_id=breach.exception_id,
         order_id=breach.order_id,
         system=breach.system,
         operation=breach.operation,
         source="sla",
-        request={
-            "rule": breach.rule,
-            "due_at": breach.due_at.isoformat(),
-            "subject": breach.subject,
-        },
+        request=request,
         error=f"SLA breached: {breach.summary} (due {breach.due_at.isoformat()})",
         error_type=f"sla_{breach.rule}",
         classification="permanent",
@@ -192,7 +266,7 @@ def _exception(breach: Breach, now: datetime) -> ExceptionRecord:
         last_seen=now,
         channel=breach.channel,
         customer_id=breach.customer_id,
-        tags=("sla",),
+        tags=("sla", ALERT_PENDING) if alerting else ("sla",),
     )
 
 
@@ -206,18 +280,6 @@ def _timeline_entry(breach: Breach, now: datetime) -> TimelineEntry:
         rule=f"sla:{breach.rule}",
         correlation_id=breach.order_id,
         causation_id=breach.exception_id,
-        detail={"due_at": breach.due_at.isoformat(), "subject": breach.subject},
-    )
-
-
-def _alert(breach: Breach, now: datetime) -> Alert:
-    return Alert(
-        alert_id=breach.exception_id,
-        rule=breach.rule,
-        order_id=breach.order_id,
-        system=breach.system,
-        summary=f"SLA breached: {breach.summary}",
-        at=now,
         detail={"due_at": breach.due_at.isoformat(), "subject": breach.subject},
     )
 

@@ -50,6 +50,10 @@ TOKEN_TTL = timedelta(hours=1)
 """How long an OAuth2 access token lives."""
 USE_RECORD_EVERY = timedelta(seconds=60)
 """A key's ``last_used_at`` is written at most this often (reads must not all become writes)."""
+NAME_LENGTH = 200
+"""The longest partner name or key label (the width of their columns)."""
+RATE_LIMIT_LENGTH = 64
+"""The longest rate limit text (the width of its column)."""
 
 
 def _scopes(stored: str) -> frozenset[Scope]:
@@ -126,6 +130,8 @@ class AccessStore:
             raise AccessError(
                 f"partner id {partner_id!r} must match {PARTNER_ID.pattern}", field="partner_id"
             )
+        _fits(name, "name", NAME_LENGTH)
+        _fits(rate_limit, "rate_limit", RATE_LIMIT_LENGTH)
         if rate_limit:
             validate_rate_limit(rate_limit)
         now = self.clock.now()
@@ -206,6 +212,7 @@ class AccessStore:
         """A new key for ``partner_id``. ``rotate`` names a key of the same partner that keeps
         working for ``overlap`` more (then expires), so clients can switch without downtime."""
         partner = self.partner(partner_id)
+        _fits(label, "label", NAME_LENGTH)
         wanted = frozenset(scopes)
         if not wanted:
             raise AccessError("a key needs at least one scope", field="scopes")
@@ -448,6 +455,17 @@ class AccessStore:
             statement = statement.where(a.c.audit_id < query.before)
         with self._tx() as c:
             return [_audit(row) for row in c.execute(statement)]
+
+
+def _fits(value: str, field: str, length: int) -> str:
+    """``value``, when a column of ``length`` can hold it; else AccessError naming ``field``. Too
+    long, or holding a NUL (which PostgreSQL refuses), is the caller's mistake to be told about,
+    not a database failure."""
+    if len(value) > length:
+        raise AccessError(f"{field} is longer than {length} characters", field=field)
+    if "\x00" in value:
+        raise AccessError(f"{field} must not contain a NUL character", field=field)
+    return value
 
 
 def _column_text(value: str, length: int) -> str:

@@ -29,6 +29,7 @@ from crossdock.integration.api.views import (
     links,
 )
 from crossdock.orchestration.intake import FieldProblem
+from crossdock.orchestration.lineage import causes
 from crossdock.orchestration.store import OrderQuery
 
 API_CHANNEL = "api"
@@ -129,7 +130,11 @@ def orders_router(prefix: str) -> APIRouter:
         """Everything that happened to an order, across every system, oldest first."""
         await desk.run(owned_order, desk.store, caller, order_id)
         entries = await desk.run(desk.timeline, order_id)
-        return Timeline(order_id=order_id, entries=[TimelineEntryView.of(e) for e in entries])
+        cause = causes(entries)
+        return Timeline(
+            order_id=order_id,
+            entries=[TimelineEntryView.of(e, cause.get(e.entry_id)) for e in entries],
+        )
 
     @router.post("/{order_id}/cancel", status_code=HTTPStatus.ACCEPTED, responses=_NOT_FOUND)
     async def cancel_order(

@@ -197,6 +197,8 @@ class OrderPage(BaseModel):
 class TimelineEntryView(BaseModel):
     """One line of an order's timeline."""
 
+    entry_id: int
+    """Unique within the store; what ``caused_by`` names."""
     at: datetime
     kind: str
     system: str
@@ -204,12 +206,18 @@ class TimelineEntryView(BaseModel):
     rule: str
     correlation_id: str
     causation_id: str
+    caused_by: int | None = None
+    """The ``entry_id`` of the entry on this timeline that caused this one (the message a
+    decision answered, the attempt an answer answers, the exception an operator acted on); null
+    when the cause is not on the timeline (a timer, a stock change) or there is none."""
     detail: dict[str, Any]
 
     @classmethod
-    def of(cls, entry: TimelineEntry) -> TimelineEntryView:
-        """The view of a stored timeline entry."""
+    def of(cls, entry: TimelineEntry, cause: TimelineEntry | None = None) -> TimelineEntryView:
+        """The view of a stored timeline entry, and of the entry that caused it."""
         return cls(
+            entry_id=entry.entry_id,
+            caused_by=None if cause is None else cause.entry_id,
             at=entry.at,
             kind=entry.kind,
             system=entry.system,

@@ -111,6 +111,7 @@ class MemoryOrderRepository:
     def search(self, query: OrderQuery) -> list[OrderRow]:
         wanted = {
             "status": query.status,
+            "channel": query.channel,
             "customer_id": query.customer_id,
             "customer_po": query.customer_po,
             "channel_order_number": query.channel_order_number,
@@ -120,6 +121,8 @@ class MemoryOrderRepository:
             record
             for order_id, record in sorted(self.t.orders.items())
             if (not query.after or order_id > query.after)
+            and (query.received_from is None or record.received_at >= query.received_from)
+            and (query.received_until is None or record.received_at < query.received_until)
             and (query.customer_ids is None or record.customer_id in query.customer_ids)
             and all(getattr(record, name) == value for name, value in filters.items())
         )

@@ -479,3 +479,14 @@ event_cursors = Table(
     Column("last_seq", BigInteger, nullable=False, server_default=text("0")),
     _ts("updated_at"),
 )
+
+# --- Leases (orchestration/leases.py): a loop that runs in one hub at a time (the SLA sweep).
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    _ts("acquired_at"),
+    _ts("expires_at"),
+)

@@ -112,10 +112,16 @@ class SqlExceptionRepository(SqlRepository):
     def change(
         self, exception_id: str, change: ExceptionChange, now: datetime
     ) -> ExceptionRecord | None:
-        current = self.get(exception_id)
-        if current is None:
+        statement = select(t.exceptions).where(t.exceptions.c.exception_id == exception_id)
+        if self.dialect == "postgresql":
+            # Lock the row before reading what the change applies to: under READ COMMITTED a
+            # concurrent change (an operator's resolve, the SLA sweep's alert bookkeeping) that
+            # committed after our read would otherwise be overwritten by our whole-row write.
+            statement = statement.with_for_update()
+        row = self.c.execute(statement).first()
+        if row is None:
             return None
-        updated = changed(current, change, now)
+        updated = changed(exception_record(row), change, now)
         self.c.execute(
             update(t.exceptions)
             .where(t.exceptions.c.exception_id == exception_id)

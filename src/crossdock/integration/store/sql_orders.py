@@ -131,6 +131,8 @@ class SqlOrderRepository(SqlRepository):
         statement = select(t.orders).order_by(t.orders.c.order_id).limit(query.limit)
         if query.status:
             statement = statement.where(t.orders.c.status == query.status)
+        if query.channel:
+            statement = statement.where(t.orders.c.channel == query.channel)
         if query.customer_id:
             statement = statement.where(t.orders.c.customer_id == query.customer_id)
         if query.customer_po:
@@ -139,6 +141,10 @@ class SqlOrderRepository(SqlRepository):
             statement = statement.where(
                 t.orders.c.channel_order_number == query.channel_order_number
             )
+        if query.received_from is not None:
+            statement = statement.where(t.orders.c.received_at >= query.received_from)
+        if query.received_until is not None:
+            statement = statement.where(t.orders.c.received_at < query.received_until)
         if query.customer_ids is not None:
             statement = statement.where(t.orders.c.customer_id.in_(sorted(query.customer_ids)))
         if query.after:

@@ -1,5 +1,6 @@
-"""The console's operator pages: the exception queue (triage, retry with an edited request,
-resolve, replay by filter with a dry run), the systems (pause, resume) and the partners.
+"""The console's operator pages: the exception queue (paged and filtered; triage, retry with an
+edited request, resolve, bulk actions on the ticked exceptions, replay by filter with a dry run)
+and the systems (pause, resume).
 
 Every action goes through the desk the operator API uses and writes one audit entry
 (``console.<what>``), refused actions included.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -16,13 +18,16 @@ from fastapi.responses import Response
 from crossdock.core.errors import BusinessRuleViolation
 from crossdock.orchestration.exception_desk import ReplayReport, UnknownException
 from crossdock.orchestration.intake import InvalidDocument
-from crossdock.orchestration.store_ops import (
-    EXCEPTION_STATUSES,
-    ExceptionQuery,
-    ExceptionRecord,
-    ExceptionStatus,
-)
+from crossdock.orchestration.store_ops import EXCEPTION_STATUSES, ExceptionRecord
 from crossdock.orchestration.system_desk import UnknownSystem
+from crossdock.visibility.console.bulk import (
+    BULK_CAP,
+    BulkAction,
+    BulkRefused,
+    BulkReport,
+    carry_out,
+)
+from crossdock.visibility.console.exception_queue import exception_filter, queue_page
 from crossdock.visibility.console.session import Operator
 from crossdock.visibility.console.views import ConsoleViews, Form
 
@@ -38,37 +43,35 @@ FLASHES = {
 """What the page says after an action (the action's redirect names one by key)."""
 
 
-def _filters(source: dict[str, str]) -> ExceptionQuery:
-    status = source.get("status", "").strip()
-    statuses: tuple[ExceptionStatus, ...] = tuple(s for s in EXCEPTION_STATUSES if s == status) or (
-        ("open", "assigned") if status == "" else ()
-    )
-    return ExceptionQuery(
-        statuses=statuses,
-        system=source.get("system", "").strip() or None,
-        order_id=source.get("order_id", "").strip() or None,
-        error_type=source.get("error_type", "").strip() or None,
-        limit=200,
-    )
-
-
 def operations_routes(router: APIRouter, views: ConsoleViews) -> None:
-    """Add the exception, replay, system and partner routes to the console's ``router``."""
+    """Add the exception, replay and system routes to the console's ``router``."""
     exceptions, systems = views.exceptions, views.systems
 
-    async def queue_page(
-        request: Request, operator: Operator, report: ReplayReport | None = None
+    async def queue(
+        request: Request,
+        operator: Operator,
+        *,
+        report: ReplayReport | None = None,
+        bulk: BulkReport | None = None,
+        error: str = "",
     ) -> Response:
+        """The queue at the filters and page of the request's query string, with what an action
+        on it did (or why it was refused)."""
         source = dict(request.query_params)
-        records = await exceptions.run(exceptions.search, _filters(source))
+        page = await exceptions.run(queue_page, exceptions, source)
         return views.page(
             "exceptions.html",
             operator,
-            records=records,
+            status_code=422 if error else 200,
+            page=page,
+            records=page.records,
             filters=source,
             statuses=EXCEPTION_STATUSES,
             systems=systems.systems,
             report=report,
+            bulk=bulk,
+            bulk_cap=BULK_CAP,
+            error=error,
         )
 
     @router.get("/exceptions")
@@ -76,7 +79,32 @@ def operations_routes(router: APIRouter, views: ConsoleViews) -> None:
         operator = await views.operator(request)
         if operator is None:
             return views.login_redirect(request)
-        return await queue_page(request, operator)
+        return await queue(request, operator)
+
+    @router.post("/exceptions/bulk")
+    async def exception_bulk(request: Request) -> Response:
+        checked = await views.action(request)
+        if isinstance(checked, Response):
+            return checked
+        operator, _ = checked
+        # Every value of each field: the ticked ids share one name (``Form`` keeps the first).
+        body = (await request.body()).decode("utf-8", "replace")
+        fields = parse_qs(body, keep_blank_values=True)
+        try:
+            action = BulkAction.from_form(fields)
+        except BulkRefused as refused:
+            await views.audit(
+                request,
+                operator,
+                "console.exceptions.bulk",
+                outcome="refused",
+                verb=next(iter(fields.get("verb", ())), ""),
+                error=str(refused),
+            )
+            return await queue(request, operator, error=str(refused))
+        report = await carry_out(exceptions, action, by=operator.name)
+        await views.audit(request, operator, "console.exceptions.bulk", **report.audit())
+        return await queue(request, operator, bulk=report)
 
     @router.get("/exceptions/{exception_id}")
     async def exception_page(request: Request, exception_id: str, flash: str = "") -> Response:
@@ -120,7 +148,7 @@ def operations_routes(router: APIRouter, views: ConsoleViews) -> None:
         if isinstance(checked, Response):
             return checked
         operator, form = checked
-        query = _filters(form.fields)
+        query = exception_filter(form.fields)
         dry_run = form.checked("dry_run")
         report = await exceptions.run(exceptions.replay, query, by=operator.name, dry_run=dry_run)
         await views.audit(
@@ -132,7 +160,7 @@ def operations_routes(router: APIRouter, views: ConsoleViews) -> None:
             sent=report.to_send,
             skipped=report.skipped,
         )
-        return await queue_page(request, operator, report)
+        return await queue(request, operator, report=report)
 
     # ------------------------------------------------------------------ systems
 
@@ -170,22 +198,6 @@ def operations_routes(router: APIRouter, views: ConsoleViews) -> None:
             )
         await views.audit(request, operator, f"console.system.{verb}", system=name)
         return views.go(request, "/systems", flash=f"{verb}d")
-
-    # ------------------------------------------------------------------ partners
-
-    @router.get("/partners")
-    async def partners_page(request: Request) -> Response:
-        operator = await views.operator(request)
-        if operator is None:
-            return views.login_redirect(request)
-        partners = await views.call(views.access.partners)
-        keys = await views.call(views.access.keys)
-        now = views.access.clock.now()
-        key_states: dict[str, dict[str, int]] = {}
-        for key in keys:
-            states = key_states.setdefault(key.partner_id, {})
-            states[key.state(now)] = states.get(key.state(now), 0) + 1
-        return views.page("partners.html", operator, partners=partners, key_states=key_states)
 
 
 async def _act(

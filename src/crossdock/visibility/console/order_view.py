@@ -1,7 +1,8 @@
-"""What the console's order page draws: the timeline as swimlanes, one per system, and where the
-order stands in the lifecycle state machine.
+"""What the console's order page draws: the timeline as swimlanes, one per system, each entry linked
+to the entry that caused it (its lineage), and where the order stands in the lifecycle state
+machine.
 
-Both are computed from data the engine already keeps: the timeline the store records, and the
+All are computed from data the engine already keeps: the timeline the store records, and the
 transition table in :mod:`crossdock.core.lifecycle` that every workflow step is guarded by, so
 the drawing can never disagree with the machine the workflow obeys.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from crossdock.core.lifecycle import TERMINAL, TRANSITIONS
 from crossdock.core.order import OrderStatus
+from crossdock.orchestration.lineage import causes
 from crossdock.orchestration.store import TimelineEntry
 
 HUB_LANE = "crossdock"
@@ -29,6 +31,9 @@ class LaneRow:
     column: int
     lane: str
     entry: TimelineEntry
+    cause: TimelineEntry | None = None
+    """The entry that caused this one, when the order's timeline holds it
+    (:func:`~crossdock.orchestration.lineage.causes`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,7 @@ class Swimlanes:
     def of(cls, timeline: Sequence[TimelineEntry]) -> Swimlanes:
         """Lanes in the order systems first appear, the hub's own lane first."""
         ordered = sorted(timeline, key=lambda e: (e.at, e.entry_id))
+        caused_by = causes(ordered)
         lanes: list[str] = [HUB_LANE]
         for entry in ordered:
             lane = entry.system or HUB_LANE
@@ -56,7 +62,13 @@ class Swimlanes:
         return cls(
             lanes=kept,
             rows=tuple(
-                LaneRow(column=kept.index(r.lane), lane=r.lane, entry=r.entry) for r in rows
+                LaneRow(
+                    column=kept.index(r.lane),
+                    lane=r.lane,
+                    entry=r.entry,
+                    cause=caused_by.get(r.entry.entry_id),
+                )
+                for r in rows
             ),
         )
 

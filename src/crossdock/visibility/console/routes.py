@@ -1,7 +1,8 @@
 """The operations console at ``/console``: server-rendered pages for admins, over the same desks
 the operator API uses.
 
-:func:`console_router` builds every route: login and logout, the overview, orders (search, and an
+:func:`console_router` builds every route: login and logout, the overview (KPIs and charts:
+:mod:`.kpi_charts`), orders (filters and pages: :mod:`.order_filters`; search by any number; an
 order's page with its timeline as swimlanes and its place in the lifecycle), and, from
 :mod:`.operations`, exceptions, replays, systems and partners. Every page needs a console session
 (:mod:`.session`); every action carries the session's CSRF token and is audited.
@@ -15,21 +16,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from markupsafe import Markup
 
 from crossdock.core.order import OrderStatus
 from crossdock.integration.access.store import AccessStore
 from crossdock.orchestration.clock import Clock
 from crossdock.orchestration.exception_desk import ExceptionDesk
 from crossdock.orchestration.intake import OrderDesk, UnknownOrder
-from crossdock.orchestration.store import OrderQuery, OrderRow
+from crossdock.orchestration.store import OrderRow
 from crossdock.orchestration.store_ops import UNSETTLED, ExceptionQuery
 from crossdock.orchestration.system_desk import SystemsDesk
-from crossdock.visibility.console.charts import Bar, bar_chart
+from crossdock.visibility.console.kpi_charts import cycle_chart, exceptions_chart, hourly_chart
 from crossdock.visibility.console.operations import operations_routes
+from crossdock.visibility.console.order_filters import PAGE_SIZE, OrderFilters
 from crossdock.visibility.console.order_view import Swimlanes, lifecycle
+from crossdock.visibility.console.partners import partner_routes
 from crossdock.visibility.console.session import COOKIE, ConsoleSessions, LoginRefused
-from crossdock.visibility.console.views import PREFIX, ConsoleViews, duration
+from crossdock.visibility.console.views import PREFIX, ConsoleViews
 from crossdock.visibility.kpi_report import KpiReport
 from crossdock.visibility.kpis import Kpis
 from crossdock.visibility.search import search_orders
@@ -136,7 +138,9 @@ def console_router(
             open_exceptions=open_exceptions,
             systems=statuses,
             report=report,
-            cycle_chart=_cycle_chart(report) if report else None,
+            cycle_chart=cycle_chart(report) if report else None,
+            hourly_chart=hourly_chart(report) if report else None,
+            exceptions_chart=exceptions_chart(report) if report else None,
         )
 
     # ------------------------------------------------------------------ orders
@@ -146,18 +150,40 @@ def console_router(
         request: Request,
         q: Annotated[str, Query(max_length=200)] = "",
         status: str = "",
+        channel: Annotated[str, Query(max_length=64)] = "",
+        customer: Annotated[str, Query(max_length=64)] = "",
+        received_from: Annotated[str, Query(max_length=32)] = "",
+        received_to: Annotated[str, Query(max_length=32)] = "",
+        after: Annotated[str, Query(max_length=64)] = "",
     ) -> Response:
         operator = await views.operator(request)
         if operator is None:
             return views.login_redirect(request)
-        wanted = status if status in {s.value for s in OrderStatus} else None
-        found = await desk.run(_find_orders, desk, q.strip(), wanted)
+        filters, problems = OrderFilters.parse(
+            status=status,
+            channel=channel,
+            customer=customer,
+            received_from=received_from,
+            received_to=received_to,
+        )
+        text, next_page = q.strip(), ""
+        if text:
+            rows = await desk.run(_find_orders, desk, text, filters)
+        else:
+            page = await desk.run(desk.search, filters.query(after=after, limit=PAGE_SIZE + 1))
+            rows = [(row, "") for row in page[:PAGE_SIZE]]
+            if len(page) > PAGE_SIZE:
+                next_page = filters.link(after=rows[-1][0].order_id)
         return views.page(
             "orders.html",
             operator,
-            rows=found,
+            rows=rows,
             q=q,
-            status=wanted or "",
+            filters=filters.fields(),
+            problems=problems,
+            next_page=next_page,
+            first_page=filters.link() if after and not text else "",
+            page_size=PAGE_SIZE,
             statuses=[s.value for s in OrderStatus],
         )
 
@@ -190,6 +216,7 @@ def console_router(
         )
 
     operations_routes(router, views)
+    partner_routes(router, views)
     return router
 
 
@@ -205,39 +232,17 @@ def _last_day(kpis: Kpis) -> KpiReport:
     return kpis.report(now - KPI_WINDOW, now)
 
 
-def _cycle_chart(report: KpiReport) -> Markup:
-    """The cycle times' percentiles, as bars."""
-    spans = (
-        ("shipped", report.cycle_times.received_to_shipped),
-        ("invoiced", report.cycle_times.received_to_invoiced),
-    )
-    bars = [
-        Bar(label=f"{span} {name}", value=seconds or 0.0, text=duration(seconds))
-        for span, times in spans
-        for name, seconds in (("p50", times.p50_s), ("p95", times.p95_s))
-    ]
-    return bar_chart(
-        bars,
-        title="Cycle time from received, last 24 hours (p50 and p95)",
-        empty="No order shipped or invoiced in the last 24 hours.",
-    )
-
-
 def _count_by_status(desk: OrderDesk) -> dict[str, int]:
     with desk.store.unit_of_work(write=False) as uow:
         return uow.orders.count_by_status()
 
 
-def _find_orders(desk: OrderDesk, q: str, status: str | None) -> list[tuple[OrderRow, str]]:
+def _find_orders(desk: OrderDesk, q: str, filters: OrderFilters) -> list[tuple[OrderRow, str]]:
     """Orders any of whose numbers is ``q`` (ours, the channel's, the PO, or one a system gave
-    it: :mod:`crossdock.visibility.search`), each with what matched; all orders when ``q`` is
-    empty."""
-    status_filter = OrderStatus(status) if status else None
-    if not q:
-        return [(row, "") for row in desk.search(OrderQuery(status=status_filter, limit=100))]
+    it: :mod:`crossdock.visibility.search`) and that pass ``filters``, each with what matched."""
     matched: dict[str, list[str]] = {}
     for match in search_orders(desk.store, q, None):
         label = f"{match.system} {match.matched_on}" if match.system else match.matched_on
         matched.setdefault(match.order_id, []).append(label.replace("_", " "))
     rows = [(desk.get(order_id), ", ".join(labels)) for order_id, labels in matched.items()]
-    return [(row, why) for row, why in rows if status_filter is None or row.status is status_filter]
+    return [(row, why) for row, why in rows if filters.admits(row)]
