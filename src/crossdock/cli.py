@@ -282,6 +282,29 @@ def bench_edi(
         typer.echo(report.render())
 
 
+@bench_app.command("kpis")
+def bench_kpis(
+    orders: Annotated[int, typer.Option(help="Lifecycles to run before timing.")] = 1000,
+    runs: Annotated[int, typer.Option(help="Repetitions; the median is reported.")] = 3,
+    repeats: Annotated[int, typer.Option(help="Reports timed per run (median).")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print figures as JSON.")] = False,
+    data_dir: Annotated[Path | None, typer.Option(help="Where the databases go (a temp dir).")] = (
+        None
+    ),
+) -> None:
+    """What one KPI report of the last 24 hours costs, against a bare scan of the same orders."""
+    from crossdock.benchmarks.kpis import run_kpis_bench
+
+    report = asyncio.run(
+        run_kpis_bench(orders=orders, runs=runs, repeats=repeats, data_dir=data_dir)
+    )
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        for key, value in report.items():
+            console.print(f"{key:>30}: {value}")
+
+
 @bench_app.command("lifecycle")
 def bench_lifecycle(
     orders: Annotated[int, typer.Option(help="Lifecycles to run.")] = 1000,

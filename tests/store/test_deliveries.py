@@ -191,3 +191,24 @@ def test_counts_and_next_due_describe_each_systems_queue(store: SqlStore, clock:
         assert uow.deliveries.next_due("erp") == clock.now() + LEASE
         assert uow.deliveries.next_due("nobody") is None
     assert for_order(store, "O-1")[0].last_error == "rejected"
+
+
+def test_the_deliveries_of_many_orders_are_read_at_once_in_queue_order(store: SqlStore) -> None:
+    booking = make_delivery("O-1")
+    invoice = make_delivery("O-2", "post_invoice")
+    other_invoice = make_delivery("O-1", "post_invoice")
+    unasked = make_delivery("O-3", "post_invoice")
+    enqueue(store, booking, invoice, other_invoice, unasked)
+
+    with store.unit_of_work(write=False) as uow:
+        every = uow.deliveries.for_orders(["O-2", "O-1"])
+        invoices = uow.deliveries.for_orders(["O-1", "O-2"], "post_invoice")
+        none = uow.deliveries.for_orders([])
+
+    assert [d.delivery_id for d in every] == [
+        booking.delivery_id,
+        invoice.delivery_id,
+        other_invoice.delivery_id,
+    ]
+    assert [d.delivery_id for d in invoices] == [invoice.delivery_id, other_invoice.delivery_id]
+    assert none == []

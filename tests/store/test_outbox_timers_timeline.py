@@ -143,3 +143,28 @@ def test_an_orders_timeline_reads_back_oldest_first_and_only_its_own(store: SqlS
     # Without a correlation id of its own, an entry is correlated by its order.
     assert {e.correlation_id for e in timeline} == {"O-1"}
     assert timeline[0].entry_id < timeline[1].entry_id < timeline[2].entry_id
+
+
+def test_entries_of_one_kind_are_read_for_many_orders_at_once(store: SqlStore) -> None:
+    with store.unit_of_work() as uow:
+        uow.timeline.append(
+            [
+                entry("O-1", "received"),
+                entry("O-2", "routed", detail={"status": "routed"}),
+                TimelineEntry(order_id="O-1", at=T0, kind="inbound", summary="order_received"),
+                entry("O-3", "not asked for"),
+                entry("O-1", "booked"),
+            ]
+        )
+
+    with store.unit_of_work(write=False) as uow:
+        decisions = uow.timeline.of_kind(["O-2", "O-1", "O-1"], "decision")
+        none = uow.timeline.of_kind([], "decision")
+
+    assert [(e.order_id, e.summary) for e in decisions] == [
+        ("O-1", "received"),
+        ("O-2", "routed"),
+        ("O-1", "booked"),
+    ]
+    assert decisions[1].detail == {"status": "routed"}
+    assert none == []

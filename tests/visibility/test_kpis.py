@@ -244,6 +244,25 @@ def test_the_last_24_hours_are_24_clock_hours_mostly_zeros(estate: Estate) -> No
     assert busy == {"05 08:00": [1, 1, 0], "05 09:00": [4, 4, 2]}
 
 
+def test_a_recent_report_answers_for_a_minute_then_is_computed_again(estate: Estate) -> None:
+    kpis = Kpis(estate.store, estate.clock)
+    day = 24 * 60 * MIN
+    first = kpis.recent(day)
+    with estate.store.unit_of_work() as uow:  # a fifth order arrives just after
+        late = make_order("O-5").model_copy(update={"received_at": UNTIL - MIN})
+        uow.orders.add(late)
+
+    estate.clock.advance(timedelta(seconds=59))  # the same report
+    again = kpis.recent(day)
+    estate.clock.advance(MIN)  # past the minute: a new one, with the fifth order
+    fresh = kpis.recent(day)
+
+    assert again is first
+    assert first.throughput.received == 5  # O-1..O-4 at T0 and O-OLD an hour before
+    assert fresh.computed_at == UNTIL + timedelta(seconds=59) + MIN
+    assert fresh.throughput.received == 6
+
+
 def test_a_window_longer_than_a_month_is_not_counted_hour_by_hour(estate: Estate) -> None:
     month = Kpis(estate.store, estate.clock).report(UNTIL - 31 * 24 * 60 * MIN, UNTIL)
     longer = Kpis(estate.store, estate.clock).report(UNTIL - 31 * 24 * 60 * MIN - MIN, UNTIL)

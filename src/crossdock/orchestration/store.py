@@ -313,6 +313,13 @@ class DeliveryRepository(Protocol):
         """Every delivery of an order."""
         ...
 
+    def for_orders(
+        self, order_ids: Sequence[str], operation: str | None = None
+    ) -> list[DeliveryRecord]:
+        """Every delivery of each of ``order_ids`` (of ``operation`` only, when given), in the
+        order they were queued: one read for many orders (the KPIs' scan)."""
+        ...
+
     def get(self, delivery_id: str) -> DeliveryRecord | None:
         """One delivery."""
         ...
@@ -398,6 +405,11 @@ class TimelineRepository(Protocol):
 
     def for_order(self, order_id: str) -> list[TimelineEntry]:
         """An order's timeline, oldest first."""
+        ...
+
+    def of_kind(self, order_ids: Sequence[str], kind: str) -> list[TimelineEntry]:
+        """The entries of ``kind`` on the timelines of ``order_ids``, each timeline oldest first:
+        one read for many orders (the KPIs read every decision of a page of orders)."""
         ...
 
 

@@ -12,13 +12,13 @@
 A percentile or ratio with nothing to measure (no order shipped, no invoice posted in the
 window) has no sample rather than a made-up 0, so an alert on it stays silent instead of firing.
 The report is a scan of the window's orders (:mod:`.kpis`), so one reading answers scrapes for
-``cache_s`` seconds, a minute by default: the figures move slowly over a 24-hour window.
+``cache_s`` seconds, a minute by default (:meth:`~.kpis.Kpis.recent`, shared with the console's
+overview): the figures move slowly over a 24-hour window.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -42,16 +42,10 @@ class KpiCollector(Collector):
     def __init__(self, kpis: Kpis, *, cache_s: float = DEFAULT_CACHE_S) -> None:
         self.kpis = kpis
         self.cache = timedelta(seconds=cache_s)
-        self._report: KpiReport | None = None
-        self._lock = threading.Lock()  # concurrent scrapes share one report
 
     def report(self) -> KpiReport:
         """The current report: the cached one while fresh, else a new one."""
-        with self._lock:
-            now = self.kpis.clock.now()
-            if self._report is None or now - self._report.computed_at >= self.cache:
-                self._report = self.kpis.report(now - WINDOW, now)
-            return self._report
+        return self.kpis.recent(WINDOW, max_age=self.cache)
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("crossdock_kpis_up", "1 when the KPIs could be computed.")

@@ -214,6 +214,17 @@ class MemoryDeliveryRepository:
         rows = (self.t.deliveries[d] for d in self.t.deliveries_by_order.get(order_id) or ())
         return [delivery_record(row) for row in sorted(rows, key=lambda row: row.seq)]
 
+    def for_orders(
+        self, order_ids: Sequence[str], operation: str | None = None
+    ) -> list[DeliveryRecord]:
+        rows = (
+            self.t.deliveries[d]
+            for order_id in dict.fromkeys(order_ids)
+            for d in self.t.deliveries_by_order.get(order_id) or ()
+            if operation is None or self.t.deliveries[d].operation == operation
+        )
+        return [delivery_record(row) for row in sorted(rows, key=lambda row: row.seq)]
+
 
 class MemoryOutboxRepository:
     """Events waiting to be published, in commit order."""

@@ -79,18 +79,28 @@ class MemoryTimelineRepository:
             self.t.timeline.put(order_id, (*(self.t.timeline.get(order_id) or ()), *records))
 
     def for_order(self, order_id: str) -> list[TimelineEntry]:
-        return [
-            TimelineEntry(
-                entry_id=record.entry_id,
-                order_id=record.order_id,
-                at=record.at,
-                kind=cast(TimelineKind, record.kind),
-                system=record.system,
-                summary=record.summary,
-                rule=record.rule,
-                correlation_id=record.correlation_id,
-                causation_id=record.causation_id,
-                detail=decode(record.detail),
-            )
+        return [_entry(record) for record in self.t.timeline.get(order_id) or ()]
+
+    def of_kind(self, order_ids: Sequence[str], kind: str) -> list[TimelineEntry]:
+        records = (
+            record
+            for order_id in dict.fromkeys(order_ids)
             for record in self.t.timeline.get(order_id) or ()
-        ]
+            if record.kind == kind
+        )
+        return [_entry(record) for record in sorted(records, key=lambda r: r.entry_id)]
+
+
+def _entry(record: EntryRecord) -> TimelineEntry:
+    return TimelineEntry(
+        entry_id=record.entry_id,
+        order_id=record.order_id,
+        at=record.at,
+        kind=cast(TimelineKind, record.kind),
+        system=record.system,
+        summary=record.summary,
+        rule=record.rule,
+        correlation_id=record.correlation_id,
+        causation_id=record.causation_id,
+        detail=decode(record.detail),
+    )

@@ -233,6 +233,17 @@ class SqlDeliveryRepository(SqlRepository):
         )
         return [delivery_record(row) for row in rows]
 
+    def for_orders(
+        self, order_ids: Sequence[str], operation: str | None = None
+    ) -> list[DeliveryRecord]:
+        if not order_ids:
+            return []
+        d = t.deliveries
+        statement = select(d).where(d.c.order_id.in_(order_ids)).order_by(d.c.seq)
+        if operation is not None:
+            statement = statement.where(d.c.operation == operation)
+        return [delivery_record(row) for row in self.c.execute(statement)]
+
 
 OUTBOX_CLAIM_LOCK = 0x63726F73_646F636B  # 'crosdock'
 """The PostgreSQL advisory lock key that serialises outbox claims."""

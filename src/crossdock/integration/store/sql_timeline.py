@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 
 from crossdock.integration.store import schema as t
 from crossdock.integration.store.sql_repository import SqlRepository, dump_json, load_json
@@ -76,11 +76,23 @@ class SqlTimelineRepository(SqlRepository):
         )
 
     def for_order(self, order_id: str) -> list[TimelineEntry]:
-        rows = self.c.execute(
+        return self._entries(
             select(t.timeline)
             .where(t.timeline.c.order_id == order_id)
             .order_by(t.timeline.c.entry_id)
         )
+
+    def of_kind(self, order_ids: Sequence[str], kind: str) -> list[TimelineEntry]:
+        if not order_ids:
+            return []
+        return self._entries(
+            select(t.timeline)
+            .where(t.timeline.c.order_id.in_(order_ids), t.timeline.c.kind == kind)
+            .order_by(t.timeline.c.entry_id)
+        )
+
+    def _entries(self, statement: Select[Any]) -> list[TimelineEntry]:
+        rows = self.c.execute(statement)
         return [
             TimelineEntry(
                 entry_id=row.entry_id,

@@ -228,8 +228,7 @@ def _local(target: str) -> str:
 
 
 def _last_day(kpis: Kpis) -> KpiReport:
-    now = kpis.clock.now()
-    return kpis.report(now - KPI_WINDOW, now)
+    return kpis.recent(KPI_WINDOW)
 
 
 def _count_by_status(desk: OrderDesk) -> dict[str, int]:
