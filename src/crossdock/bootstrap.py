@@ -55,7 +55,7 @@ from crossdock.orchestration.system_desk import SystemsDesk
 from crossdock.orchestration.timers import TimerPoller
 from crossdock.orchestration.wakeups import Wakeups
 from crossdock.settings import Settings
-from crossdock.visibility.alerts import AlertFanOut, AlertSink, WebhookAlertSink
+from crossdock.visibility.alerts import AlertSink, WebhookAlertSink
 from crossdock.visibility.alerts_smtp import SmtpAlertSink, SmtpRelay
 from crossdock.visibility.console import console_router
 from crossdock.visibility.http_metrics import HttpMetricsMiddleware
@@ -178,7 +178,8 @@ class Hub:
 
     async def _sla_loop(self, monitor: SlaMonitor) -> None:
         """Sweep for SLA breaches every ``sla.sweep_s`` while this hub holds the sweep lease; a
-        failed sweep is retried next time. Stopping gives the lease up for another hub."""
+        failed sweep is retried next time. Stopping gives the lease up for another hub, for good
+        (a renewal still running when the loop is cancelled gives back what it takes)."""
         period = monitor.policy.sweep_every.total_seconds()
         try:
             while True:
@@ -186,6 +187,8 @@ class Hub:
                     report = await monitor.run_once()
                     if report.raised:
                         log.warning("%d SLA breaches raised as exceptions", len(report.raised))
+                    if report.lease_lost:
+                        log.info("SLA sweep ended early: another hub took the sweep lease")
                 except Exception as exc:
                     log.warning("SLA sweep failed: %s", exc)
                 await self.wakeups.wait("sla", period)
@@ -423,7 +426,7 @@ def _sla_monitor(
         store,
         clock,
         policy,
-        AlertFanOut(sinks) if sinks else None,
+        sinks,
         lease=sweep_lease(SqlLeaseStore(store.engine), holder, policy),
     )
 

@@ -111,6 +111,21 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def current_settings() -> Settings:
+    """The settings, once their database is known to be at the current migration; a bad
+    setting or a database that lacks a migration exits with 2, naming it."""
+    from crossdock.integration.store.migrate import require_current_schema
+
+    try:
+        settings = Settings()
+        require_current_schema(settings.store.url)
+    except ValidationError as exc:
+        fail(f"configuration error: {exc}", code=2)
+    except ConfigurationError as exc:
+        fail(str(exc), code=2)
+    return settings
+
+
 def operator(by: str | None) -> str:
     """Who acts: ``--by``, else the OS user name."""
     if by:

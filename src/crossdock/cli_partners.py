@@ -14,16 +14,22 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
-from crossdock.cli_operations import AsJson, By, fail, minute, operator, plain_table, to_json
-from crossdock.core.errors import ConfigurationError
+from crossdock.cli_operations import (
+    AsJson,
+    By,
+    current_settings,
+    fail,
+    minute,
+    operator,
+    plain_table,
+    to_json,
+)
 from crossdock.integration.access.principal import Scope, parse_scopes
 from crossdock.integration.access.records import AccessError, ApiKey
 from crossdock.integration.access.store import AccessStore, scope_names
 from crossdock.orchestration.clock import SystemClock
-from crossdock.settings import Settings
 
 partners_app = typer.Typer(
     help="API partners and their keys: register, list, issue, rotate, revoke.",
@@ -38,16 +44,8 @@ _SCOPES = ", ".join(scope.value for scope in Scope)
 @contextmanager
 def _access() -> Iterator[AccessStore]:
     from crossdock.integration.store.engine import build_engine
-    from crossdock.integration.store.migrate import require_current_schema
 
-    try:
-        settings = Settings()
-        require_current_schema(settings.store.url)
-    except ValidationError as exc:
-        fail(f"configuration error: {exc}", code=2)
-    except ConfigurationError as exc:
-        fail(str(exc), code=2)
-    engine = build_engine(settings.store.url)
+    engine = build_engine(current_settings().store.url)
     try:
         yield AccessStore(engine, SystemClock())
     except AccessError as exc:
@@ -150,7 +148,11 @@ def create_key(
     scope: Annotated[list[str], typer.Option("--scope", help=f"A scope (repeatable): {_SCOPES}.")],
     label: Annotated[str, typer.Option(help="What the key is for.")] = "",
     expires_in_days: Annotated[
-        float | None, typer.Option(help="The key stops working after this many days.")
+        float | None,
+        typer.Option(
+            help="The key stops working after this many days (with --rotate and none given: "
+            "as long as the rotated key was set to live)."
+        ),
     ] = None,
     rotate: Annotated[
         str | None, typer.Option(help="A key id this one replaces (it keeps working a while).")

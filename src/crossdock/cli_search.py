@@ -12,13 +12,11 @@ from dataclasses import asdict
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from crossdock.cli_operations import AsJson, fail, to_json
-from crossdock.core.errors import ConfigurationError, RetryableError
-from crossdock.settings import Settings
+from crossdock.cli_operations import AsJson, current_settings, fail, to_json
+from crossdock.core.errors import RetryableError
 from crossdock.visibility.search_backfill import BATCH, BackfillReport, SearchBackfill
 
 search_app = typer.Typer(
@@ -40,17 +38,9 @@ def backfill(
     Orders shipped before migration 0006 have none, so search cannot find them by those numbers.
     Idempotent: a second run adds nothing.
     """
-    from crossdock.integration.store.migrate import require_current_schema
     from crossdock.integration.store.sql import SqlStore
 
-    try:
-        settings = Settings()
-        require_current_schema(settings.store.url)
-    except ValidationError as exc:
-        fail(f"configuration error: {exc}", code=2)
-    except ConfigurationError as exc:
-        fail(str(exc), code=2)
-    store = SqlStore(settings.store.url)
+    store = SqlStore(current_settings().store.url)
     try:
         with Progress(
             TextColumn("{task.description}"),

@@ -147,6 +147,38 @@ def test_a_rotated_key_keeps_working_inside_the_overlap_and_not_after(
     assert access.authenticate(new.secret).key_id == new.key.key_id
 
 
+def test_a_key_rotated_without_an_expiry_lives_as_long_as_the_key_it_replaces(
+    access: AccessStore, clock: FakeClock
+) -> None:
+    acme(access)
+    old = access.create_key("acme", READ, expires_at=clock.now() + timedelta(days=30))
+    clock.advance(timedelta(days=10))
+
+    new = access.create_key("acme", READ, rotate=old.key.key_id)
+
+    assert new.key.expires_at == clock.now() + timedelta(days=30)
+    clock.advance(timedelta(days=30) - timedelta(seconds=1))
+    assert access.authenticate(new.secret).key_id == new.key.key_id
+    clock.advance(timedelta(seconds=1))
+    assert refusal(access, new.secret) == "key expired"
+
+
+def test_a_rotation_given_an_expiry_keeps_it_and_a_key_that_never_expires_stays_so(
+    access: AccessStore, clock: FakeClock
+) -> None:
+    acme(access)
+    expiring = access.create_key("acme", READ, expires_at=clock.now() + timedelta(days=30))
+    forever = access.create_key("acme", READ)
+
+    shorter = access.create_key(
+        "acme", READ, rotate=expiring.key.key_id, expires_at=clock.now() + timedelta(days=7)
+    )
+    renewed = access.create_key("acme", READ, rotate=forever.key.key_id)
+
+    assert shorter.key.expires_at == clock.now() + timedelta(days=7)
+    assert renewed.key.expires_at is None
+
+
 def test_rotation_names_a_live_key_of_the_same_partner(access: AccessStore) -> None:
     acme(access)
     access.add_partner("globex", customer_ids=["C-9"])

@@ -18,6 +18,7 @@ import socket
 import threading
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,73 +90,80 @@ def _log_in(page: Page, served: str, key: str) -> None:
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
 
 
-def test_an_operator_finds_an_order_by_po_and_retries_its_exception(
-    hub: ConsoleHub, served: str, tmp_path: Path
-) -> None:
+@contextmanager
+def _logged_in_page(served: str, key: str, artifacts: Path) -> Iterator[Page]:
+    """A headless Chromium page logged in to the console; its last state is kept as
+    ``last.png`` among the ``artifacts``, whatever happened."""
     _chromium_or_skip()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 
-    exception_id = asyncio.run(hub.demo())
-    key = admin_key(hub.access)
-    artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
-
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         try:
             _log_in(page, served, key)
-            expect(page.locator("#kpi-open-exceptions .n")).to_have_text("1")
-            page.screenshot(path=artifacts / "overview.png", full_page=True)
-            if os.environ.get("CROSSDOCK_UPDATE_SCREENSHOTS") == "1":
-                shutil.copyfile(artifacts / "overview.png", DOCS_SCREENSHOT)
-
-            page.get_by_role("link", name="Orders", exact=True).click()
-            page.get_by_label("search orders").fill(f"PO-{SHIPPED}")
-            page.get_by_role("button", name="Search").click()
-            expect(page.locator("#orders tr[data-order]")).to_have_count(1)
-            page.get_by_role("link", name=SHIPPED, exact=True).click()
-
-            expect(page.get_by_role("heading", name=f"Order {SHIPPED}")).to_be_visible()
-            lanes = page.locator("#swimlanes th[data-lane]")
-            expect(lanes).to_contain_text(["crossdock", "storefront", "legacy_erp", "wms"])
-            for system in ("legacy_erp", "wms", "storefront"):
-                expect(
-                    page.locator(f'#swimlanes td.entry[data-lane="{system}"]').first
-                ).to_be_visible()
-            expect(page.locator("#lifecycle [aria-current=step]")).to_have_text("closed")
-            expect(page.locator("#swimlanes .rule").first).to_contain_text("rule ")
-            cause = page.locator("#swimlanes td.entry.decision a.cause").first
-            target = cause.get_attribute("href")
-            cause.click()  # the lineage: from a decision to the message it decided on
-            decided_on = page.locator(f"#swimlanes td.entry{target}")
-            expect(decided_on).to_have_class(re.compile("inbound"))
-            page.screenshot(path=artifacts / "order.png", full_page=True)
-
-            page.get_by_role("link", name="Exceptions", exact=True).click()
-            page.get_by_role("link", name=exception_id[:12]).click()
-            expect(page.locator("#exception-status")).to_have_text("open")
-            stored = page.get_by_label("request").input_value()
-            page.get_by_label("request").fill("{not json")
-            page.get_by_role("button", name="Retry").click()  # refused, and the page says why
-            expect(page.get_by_text("is not valid JSON")).to_be_visible()
-            expect(page.locator("#exception-status")).to_have_text("open")
-            page.get_by_label("request").fill(stored)
-            hub.fix_the_erp()
-            page.get_by_role("button", name="Retry").click()
-
-            expect(page.get_by_role("status")).to_contain_text("Sent again")
-            expect(page.locator("#exception-status")).to_have_text("replayed")
-            page.screenshot(path=artifacts / "exception-retried.png", full_page=True)
-
-            _off_the_browser_loop(hub.drain())  # the delivery worker sends the booking again
-            page.get_by_role("link", name=REFUSED).click()
-            expect(page.locator("#order-status")).to_have_text("released")
-            expect(page.locator("#deliveries")).to_contain_text("create_sales_order")
-            page.screenshot(path=artifacts / "order-released.png", full_page=True)
+            yield page
         finally:
             page.screenshot(path=artifacts / "last.png", full_page=True)
             browser.close()
+
+
+def test_an_operator_finds_an_order_by_po_and_retries_its_exception(
+    hub: ConsoleHub, served: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    exception_id = asyncio.run(hub.demo())
+    artifacts = tmp_path / "artifacts"
+
+    with _logged_in_page(served, admin_key(hub.access), artifacts) as page:
+        expect(page.locator("#kpi-open-exceptions .n")).to_have_text("1")
+        page.screenshot(path=artifacts / "overview.png", full_page=True)
+        if os.environ.get("CROSSDOCK_UPDATE_SCREENSHOTS") == "1":
+            shutil.copyfile(artifacts / "overview.png", DOCS_SCREENSHOT)
+
+        page.get_by_role("link", name="Orders", exact=True).click()
+        page.get_by_label("search orders").fill(f"PO-{SHIPPED}")
+        page.get_by_role("button", name="Search").click()
+        expect(page.locator("#orders tr[data-order]")).to_have_count(1)
+        page.get_by_role("link", name=SHIPPED, exact=True).click()
+
+        expect(page.get_by_role("heading", name=f"Order {SHIPPED}")).to_be_visible()
+        lanes = page.locator("#swimlanes th[data-lane]")
+        expect(lanes).to_contain_text(["crossdock", "storefront", "legacy_erp", "wms"])
+        for system in ("legacy_erp", "wms", "storefront"):
+            expect(page.locator(f'#swimlanes td.entry[data-lane="{system}"]').first).to_be_visible()
+        expect(page.locator("#lifecycle [aria-current=step]")).to_have_text("closed")
+        expect(page.locator("#swimlanes .rule").first).to_contain_text("rule ")
+        cause = page.locator("#swimlanes td.entry.decision a.cause").first
+        target = cause.get_attribute("href")
+        cause.click()  # the lineage: from a decision to the message it decided on
+        decided_on = page.locator(f"#swimlanes td.entry{target}")
+        expect(decided_on).to_have_class(re.compile("inbound"))
+        page.screenshot(path=artifacts / "order.png", full_page=True)
+
+        page.get_by_role("link", name="Exceptions", exact=True).click()
+        page.get_by_role("link", name=exception_id[:12]).click()
+        expect(page.locator("#exception-status")).to_have_text("open")
+        stored = page.get_by_label("request").input_value()
+        page.get_by_label("request").fill("{not json")
+        page.get_by_role("button", name="Retry").click()  # refused, and the page says why
+        expect(page.get_by_text("is not valid JSON")).to_be_visible()
+        expect(page.locator("#exception-status")).to_have_text("open")
+        page.get_by_label("request").fill(stored)
+        hub.fix_the_erp()
+        page.get_by_role("button", name="Retry").click()
+
+        expect(page.get_by_role("status")).to_contain_text("Sent again")
+        expect(page.locator("#exception-status")).to_have_text("replayed")
+        page.screenshot(path=artifacts / "exception-retried.png", full_page=True)
+
+        _off_the_browser_loop(hub.drain())  # the delivery worker sends the booking again
+        page.get_by_role("link", name=REFUSED).click()
+        expect(page.locator("#order-status")).to_have_text("released")
+        expect(page.locator("#deliveries")).to_contain_text("create_sales_order")
+        page.screenshot(path=artifacts / "order-released.png", full_page=True)
 
     assert sorted(p.name for p in artifacts.iterdir()) == [
         "exception-retried.png",
@@ -169,49 +177,39 @@ def test_an_operator_finds_an_order_by_po_and_retries_its_exception(
 def test_an_operator_ticks_two_exceptions_and_resolves_them_at_once(
     hub: ConsoleHub, served: str, tmp_path: Path
 ) -> None:
-    _chromium_or_skip()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     first, second, left = (asyncio.run(hub.refused_booking(o)) for o in ("O-1", "O-2", "O-3"))
-    key = admin_key(hub.access)
     artifacts = tmp_path / "artifacts"
-    artifacts.mkdir()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        try:
-            _log_in(page, served, key)
-            page.get_by_role("link", name="Exceptions", exact=True).click()
-            page.get_by_role("button", name="Resolve", exact=True).click()  # nothing ticked
-            expect(page.get_by_role("alert")).to_have_text("Tick at least one exception.")
-            rows = page.locator("#exception-list input[name=id]")
-            page.get_by_label("select every exception on this page").check()
-            expect(rows).to_have_count(3)
-            for row in rows.all():
-                expect(row).to_be_checked()
-            page.get_by_label(f"select {left[:12]}").uncheck()
-            expect(page.get_by_label("select every exception on this page")).not_to_be_checked()
-            for exception_id in (first, second):
-                expect(page.get_by_label(f"select {exception_id[:12]}")).to_be_checked()
+    with _logged_in_page(served, admin_key(hub.access), artifacts) as page:
+        page.get_by_role("link", name="Exceptions", exact=True).click()
+        page.get_by_role("button", name="Resolve", exact=True).click()  # nothing ticked
+        expect(page.get_by_role("alert")).to_have_text("Tick at least one exception.")
+        rows = page.locator("#exception-list input[name=id]")
+        page.get_by_label("select every exception on this page").check()
+        expect(rows).to_have_count(3)
+        for row in rows.all():
+            expect(row).to_be_checked()
+        page.get_by_label(f"select {left[:12]}").uncheck()
+        expect(page.get_by_label("select every exception on this page")).not_to_be_checked()
+        for exception_id in (first, second):
+            expect(page.get_by_label(f"select {exception_id[:12]}")).to_be_checked()
 
-            page.get_by_label("bulk resolution note").fill("customer called")
-            page.get_by_role("button", name="Resolve", exact=True).click()
+        page.get_by_label("bulk resolution note").fill("customer called")
+        page.get_by_role("button", name="Resolve", exact=True).click()
 
-            expect(page.locator("#bulk-summary")).to_contain_text("2 done, 0 skipped, 0 refused")
-            expect(page.locator("#bulk-report tr[data-outcome=done]")).to_have_count(2)
-            expect(page.locator("#exception-list tr[data-exception]")).to_have_count(1)
-            expect(page.locator(f'#exception-list tr[data-exception="{left}"]')).to_be_visible()
-            page.screenshot(path=artifacts / "bulk-resolved.png", full_page=True)
+        expect(page.locator("#bulk-summary")).to_contain_text("2 done, 0 skipped, 0 refused")
+        expect(page.locator("#bulk-report tr[data-outcome=done]")).to_have_count(2)
+        expect(page.locator("#exception-list tr[data-exception]")).to_have_count(1)
+        expect(page.locator(f'#exception-list tr[data-exception="{left}"]')).to_be_visible()
+        page.screenshot(path=artifacts / "bulk-resolved.png", full_page=True)
 
-            page.get_by_label("status").select_option("resolved")
-            page.get_by_role("button", name="Filter").click()
-            resolved = page.locator("#exception-list tr[data-exception]")
-            expect(resolved).to_have_count(2)
-            expect(resolved.locator(".pill")).to_have_text(["resolved", "resolved"])
-        finally:
-            page.screenshot(path=artifacts / "last.png", full_page=True)
-            browser.close()
+        page.get_by_label("status").select_option("resolved")
+        page.get_by_role("button", name="Filter").click()
+        resolved = page.locator("#exception-list tr[data-exception]")
+        expect(resolved).to_have_count(2)
+        expect(resolved.locator(".pill")).to_have_text(["resolved", "resolved"])
 
     assert {hub.exceptions.get(i).status for i in (first, second)} == {"resolved"}
     assert hub.exceptions.get(left).status == "open"

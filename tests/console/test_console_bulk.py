@@ -1,7 +1,10 @@
-"""Bulk actions and paging on the console's exception queue, over HTTP against the engine hub,
-on SQLite and on PostgreSQL: every ticked exception is handled on its own through the exception
-desk, the report names each with its outcome, one audit entry records it all, and paging through
-the queue shows each exception exactly once."""
+"""Bulk actions, replay by filter and paging on the console's exception queue, over HTTP against
+the engine hub, on SQLite and on PostgreSQL: every ticked exception is handled on its own through
+the exception desk, the report names each with its outcome (one the database will not save
+included), one audit entry records it all, whatever happens; what an operator types that the
+exceptions table cannot hold is refused before anything is written, in a bulk and in a single
+action; a replay by filter takes what the filtered queue lists; and paging through the queue
+shows each exception exactly once."""
 
 from __future__ import annotations
 
@@ -9,10 +12,12 @@ import html
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from credentials import admin_key
 from crossdock.core.order import OrderStatus
@@ -325,3 +330,314 @@ async def test_the_last_page_links_back_and_a_page_past_the_end_is_empty(
     assert "51–60 · page 2" in " ".join(last.text.split())  # no cheap total with this filter
     assert listed(past) == []
     assert "No exception." in past.text
+
+
+# ---------------------------------------------------------------- what the database cannot take
+
+
+def refuse_updates_of(hub: ConsoleHub, exception_id: str) -> None:
+    """Make the database itself refuse every change to one exception (a trigger), as a full disk
+    or a broken constraint would: a real store error, raised by the real database."""
+    if hub.store.sqlite:
+        statements = [
+            "CREATE TRIGGER refuse_one BEFORE UPDATE ON exceptions "
+            f"WHEN OLD.exception_id = '{exception_id}' "
+            "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END"
+        ]
+    else:
+        statements = [
+            "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'the disk is full'; END $$",
+            "CREATE TRIGGER refuse_one BEFORE UPDATE ON exceptions FOR EACH ROW "
+            f"WHEN (OLD.exception_id = '{exception_id}') EXECUTE FUNCTION refuse_one()",
+        ]
+    with hub.store.engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+
+
+async def test_an_exception_the_database_will_not_save_is_refused_and_the_others_are_done(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    first, stuck, last = await refused_bookings(hub, "O-1", "O-2", "O-3")
+    refuse_updates_of(hub, stuck)
+
+    page = await bulk(operator, "resolve", [first, stuck, last], note="handled")
+
+    assert page.status_code == 200
+    assert outcomes(page) == {first: "done", stuck: "refused", last: "done"}
+    assert "could not be saved: the database refused the change or did not answer" in page.text
+    assert "the disk is full" not in page.text  # the database's own words stay in the log
+    assert [hub.exceptions.get(i).status for i in (first, stuck, last)] == [
+        "resolved",
+        "open",
+        "resolved",
+    ]
+    [entry] = hub.access.audit(AuditQuery(action="console.exceptions.bulk"))
+    assert (entry.outcome, entry.detail["done"], entry.detail["refused"]) == ("ok", 2, 1)
+
+
+async def test_a_bulk_stopped_by_something_unexpected_still_writes_its_audit_entry(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    first, corrupt, never = await refused_bookings(hub, "O-1", "O-2", "O-3")
+    token = await csrf(operator)
+    with hub.store.engine.begin() as connection:  # a row no code of ours could have written
+        connection.execute(
+            text("UPDATE exceptions SET tags = 'not json' WHERE exception_id = :id"),
+            {"id": corrupt},
+        )
+
+    with pytest.raises(ValueError):  # the console answers 500; the test client re-raises it
+        await operator.post(
+            "/console/exceptions/bulk",
+            data={"csrf": token, "verb": "assign", "id": [first, corrupt, never], "assignee": "j"},
+        )
+
+    [entry] = hub.access.audit(AuditQuery(action="console.exceptions.bulk"))
+    assert entry.outcome == "failed"
+    assert entry.detail["ids"] == [first, corrupt, never]
+    assert [(o["id"], o["outcome"]) for o in entry.detail["outcomes"]] == [(first, "done")]
+    assert entry.detail["not_reached"] == [corrupt, never]
+    assert entry.detail["stopped"] == "JSONDecodeError"
+    assert [hub.exceptions.get(i).assignee for i in (first, never)] == ["j", ""]
+
+
+async def test_an_assignee_as_long_as_its_column_is_taken_and_one_longer_refuses_the_bulk(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    first, second = await refused_bookings(hub, "O-1", "O-2")
+
+    longest = await bulk(operator, "assign", [first], assignee="a" * 128)
+    too_long = await bulk(operator, "assign", [first, second], assignee="b" * 129)
+
+    assert outcomes(longest) == {first: "done"}
+    assert too_long.status_code == 422
+    assert (
+        "The assignee is 129 characters long: at most 128 can be stored. Nothing was done."
+        in too_long.text
+    )
+    assert [hub.exceptions.get(i).assignee for i in (first, second)] == ["a" * 128, ""]
+    refused = [
+        e
+        for e in hub.access.audit(AuditQuery(action="console.exceptions.bulk"))
+        if e.outcome == "refused"
+    ]
+    assert [(e.detail["verb"], e.detail["field"]) for e in refused] == [("assign", "assignee")]
+
+
+@pytest.mark.parametrize(
+    ("verb", "fields", "field"),
+    [
+        ("resolve", {"note": "called\x00back"}, "note"),
+        ("assign", {"assignee": "ja\x00ne"}, "assignee"),
+        ("tag", {"tags": "vip po\x00stal"}, "tags"),
+    ],
+)
+async def test_a_nul_character_refuses_the_bulk_whole_naming_the_field(
+    operator: httpx.AsyncClient, hub: ConsoleHub, verb: str, fields: dict[str, str], field: str
+) -> None:
+    first, second = await refused_bookings(hub, "O-1", "O-2")
+
+    page = await bulk(operator, verb, [first, second], **fields)
+
+    assert page.status_code == 422
+    assert f"The {field} cannot hold a NUL character. Nothing was done." in page.text
+    for exception_id in (first, second):
+        record = hub.exceptions.get(exception_id)
+        assert (record.status, record.assignee, record.tags) == ("open", "", ())
+
+
+@pytest.mark.parametrize(
+    ("verb", "fields", "field", "message"),
+    [
+        ("assign", {"assignee": "x" * 129}, "assignee", "The assignee is 129 characters long"),
+        ("resolve", {"note": "called\x00back"}, "note", "The note cannot hold a NUL character."),
+        ("tag", {"add": "vip po\x00stal"}, "tags", "The tags cannot hold a NUL character."),
+    ],
+)
+async def test_a_single_action_the_database_cannot_hold_is_refused_on_the_page(
+    operator: httpx.AsyncClient,
+    hub: ConsoleHub,
+    verb: str,
+    fields: dict[str, str],
+    field: str,
+    message: str,
+) -> None:
+    [exception_id] = await refused_bookings(hub, "O-1")
+    token = await csrf(operator)
+
+    response = await operator.post(
+        f"/console/exceptions/{exception_id}/{verb}", data={"csrf": token, **fields}
+    )
+
+    assert response.status_code == 422
+    assert message in response.text
+    record = hub.exceptions.get(exception_id)
+    assert (record.status, record.assignee, record.tags, record.note) == ("open", "", (), "")
+    [entry] = hub.access.audit(AuditQuery(action=f"console.exception.{verb}"))
+    assert (entry.outcome, entry.detail["field"]) == ("refused", field)
+
+
+async def test_a_bulk_form_with_more_fields_than_two_hundred_exceptions_need_is_refused(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    [exception_id] = await refused_bookings(hub, "O-1")
+
+    # One id, sent 421 times: read in full, it would be one exception and pass the cap.
+    page = await bulk(operator, "resolve", [exception_id] * 421)
+
+    assert page.status_code == 422
+    assert "The bulk form carries more than 420 fields" in page.text
+    assert hub.exceptions.get(exception_id).status == "open"
+
+
+# ---------------------------------------------------------------- replay by filter
+
+
+class _FormReader(HTMLParser):
+    """The fields one form of a page posts, as a browser would send them untouched."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__()
+        self.form_id = form_id
+        self.inside = False
+        self.select: str | None = None
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self.inside = a.get("id") == self.form_id
+        elif not self.inside:
+            return
+        elif tag == "input" and "name" in a:
+            if a.get("type") != "checkbox" or "checked" in a:
+                self.fields[a["name"]] = a.get("value") or ("on" if a.get("type") else "")
+        elif tag == "select":
+            self.select = a["name"]
+            self.fields.setdefault(self.select, "")
+        elif tag == "option" and self.select is not None and "selected" in a:
+            self.fields[self.select] = a.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self.select = None
+
+
+def form_on(page: httpx.Response, form_id: str) -> dict[str, str]:
+    reader = _FormReader(form_id)
+    reader.feed(page.text)
+    assert reader.fields, f"the page has no form {form_id!r}"
+    return reader.fields
+
+
+def replayed(page: httpx.Response) -> list[str]:
+    """The exception ids the replay report lists, in order."""
+    return re.findall(r'<tr data-replay="([^"]+)">', page.text)
+
+
+async def test_replay_by_filter_takes_exactly_what_the_filtered_queue_lists(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    vip, vip_of_jane, other = await refused_bookings(hub, "O-1", "O-2", "O-3")
+    for exception_id in (vip, vip_of_jane):
+        hub.exceptions.tag(exception_id, add=("vip",), by="ops/test")
+    hub.exceptions.assign(vip_of_jane, "jane", by="ops/test")
+    queue = await operator.get("/console/exceptions", params={"tag": "vip", "assignee": "jane"})
+
+    form = form_on(queue, "replay")
+    page = await operator.post("/console/replays", data=form)
+
+    assert (form["tag"], form["assignee"], form["dry_run"]) == ("vip", "jane", "on")
+    assert replayed(page) == listed(queue) == [vip_of_jane]
+    assert listed(page) == [vip_of_jane]  # the queue under the report, at the same filters
+    wider = await operator.post("/console/replays", data={**form, "assignee": ""})
+    assert sorted(replayed(wider)) == sorted([vip, vip_of_jane])
+    assert [d.status for d in hub.deliveries("O-3", "create_sales_order")] == ["failed"]
+    assert hub.exceptions.get(other).status == "open"
+
+
+async def test_a_replay_of_more_than_its_cap_says_it_took_the_first_two_hundred(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    seed_exceptions(hub, "wms", 205)
+    token = await csrf(operator)
+
+    counted = await operator.post(
+        "/console/replays", data={"csrf": token, "system": "wms", "dry_run": "on"}
+    )
+    uncounted = await operator.post(
+        "/console/replays", data={"csrf": token, "error_type": "http_422", "dry_run": "on"}
+    )
+    few = await operator.post(
+        "/console/replays", data={"csrf": token, "order_id": "O-7", "dry_run": "on"}
+    )
+
+    assert len(replayed(counted)) == len(replayed(uncounted)) == 200
+    assert "lists the first 200 of 205 matching exceptions" in counted.text
+    assert "lists the first 200 of more than 200 matching exceptions" in uncounted.text
+    assert len(replayed(few)) == 1
+    assert 'id="replay-capped"' not in few.text
+    [capped, *_] = [
+        e for e in hub.access.audit(AuditQuery(action="console.replay")) if "capped_at" in e.detail
+    ]
+    assert capped.detail["capped_at"] == 200
+
+
+async def test_after_a_replay_the_address_is_the_queue_and_reloading_it_works(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    [exception_id] = await refused_bookings(hub, "O-1")
+    token = await csrf(operator)
+
+    boosted = await operator.post(
+        "/console/replays",
+        data={"system": "legacy_erp", "tag": "", "dry_run": "on"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
+    reloaded = await operator.get("/console/replays", params={"system": "legacy_erp"})
+    after_bulk = await operator.get("/console/exceptions/bulk", params={"tag": "vip", "page": "2"})
+
+    assert boosted.headers["hx-push-url"] == "/console/exceptions?system=legacy_erp"
+    assert replayed(boosted) == [exception_id]
+    assert (reloaded.status_code, reloaded.headers["location"]) == (
+        303,
+        "/console/exceptions?system=legacy_erp",
+    )
+    assert (after_bulk.status_code, after_bulk.headers["location"]) == (
+        303,
+        "/console/exceptions?tag=vip&page=2",
+    )
+
+
+@pytest.mark.parametrize("page", ["²", "٣", "99999999999999999999999", "10001", "-2", "0"])
+async def test_a_page_that_is_no_page_number_of_the_queue_shows_the_first(
+    operator: httpx.AsyncClient, hub: ConsoleHub, page: str
+) -> None:
+    seed_exceptions(hub, "wms", 60)
+
+    response = await operator.get("/console/exceptions", params={"page": page})
+
+    assert response.status_code == 200
+    assert len(listed(response)) == 50
+    assert "1–50 of 60 · page 1" in " ".join(response.text.split())
+
+
+@pytest.mark.parametrize("name", ["tag", "order_id", "assignee", "system"])
+async def test_a_filter_holding_a_nul_character_lists_nothing_and_replays_nothing(
+    operator: httpx.AsyncClient, hub: ConsoleHub, name: str
+) -> None:
+    await refused_bookings(hub, "O-1")
+    token = await csrf(operator)
+
+    queue = await operator.get("/console/exceptions", params={name: "O-1\x00"})
+    replay = await operator.post(
+        "/console/replays", data={"csrf": token, name: "O-1\x00", "dry_run": "on"}
+    )
+
+    assert (queue.status_code, listed(queue)) == (200, [])
+    assert (replay.status_code, replayed(replay)) == (200, [])
+    assert "No exception matches a filter holding a NUL character." in replay.text

@@ -413,3 +413,31 @@ async def test_a_key_is_acted_on_only_under_its_own_partner(
     assert hub.access.key(key_id_of(secret)).revoked_at is None
     refusals = hub.access.audit(AuditQuery(action="console.partner.key.revoke"))
     assert [e.outcome for e in refusals] == ["refused", "refused"]
+
+
+async def test_a_key_rotated_in_the_console_keeps_its_lifetime_unless_given_days(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    await register(operator)
+    old = secret_on(await issue(operator, "acme", "orders:read", expires_in_days="30"))
+    hub.clock.advance(timedelta(hours=2))  # within the console session's 8 hours
+    rotate = f"/console/partners/acme/keys/{key_id_of(old)}/rotate"
+    token = await csrf(operator, "/console/partners/acme")
+
+    kept = await operator.post(rotate, data={"csrf": token, "overlap_hours": "1"})
+    given = await operator.post(
+        rotate, data={"csrf": token, "overlap_hours": "1", "expires_in_days": "7"}
+    )
+
+    lives_on = hub.clock.now() + timedelta(days=30)
+    assert hub.access.key(key_id_of(secret_on(kept))).expires_at == lives_on
+    assert re.search(rf"<th>Expires</th><td>{lives_on:%Y-%m-%d %H:%M:%S}</td>", kept.text), (
+        "the shown-once page does not show the carried expiry"
+    )
+    week = hub.clock.now() + timedelta(days=7)
+    assert hub.access.key(key_id_of(secret_on(given))).expires_at == week
+    audited = hub.access.audit(AuditQuery(action="console.partner.key.rotate"))
+    assert {e.detail["key_id"]: e.detail["expires_at"] for e in audited} == {
+        key_id_of(secret_on(kept)): lives_on.isoformat(),
+        key_id_of(secret_on(given)): week.isoformat(),
+    }

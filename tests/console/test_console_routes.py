@@ -525,3 +525,21 @@ async def test_the_chart_says_so_when_nothing_shipped_in_the_last_day(
     assert "No order shipped or invoiced in the last 24 hours." in page
     assert "<rect " not in page
     assert re.search(r'id="kpi-shipped-p50"><div class="n">–<', page)
+
+
+async def test_a_form_with_more_fields_than_the_console_reads_is_refused_unread(
+    operator: httpx.AsyncClient, hub: ConsoleHub
+) -> None:
+    exception_id = await hub.demo()
+    page = f"/console/exceptions/{exception_id}"
+    token = csrf_of(await operator.get(page))
+
+    response = await operator.post(
+        f"{page}/assign", data={"csrf": token, "assignee": "jane", "pad": [""] * 1000}
+    )
+
+    assert response.status_code == 422
+    assert "This form carries more than 1000 fields: nothing was done." in response.text
+    assert hub.exceptions.get(exception_id).assignee == ""
+    [entry] = hub.access.audit(AuditQuery(action="console.form"))
+    assert entry.outcome == "refused"

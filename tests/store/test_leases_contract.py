@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,7 +15,7 @@ from crossdock.integration.store.leases import SqlLeaseStore
 from crossdock.integration.store.memory_leases import MemoryLeaseStore
 from crossdock.integration.store.sql import SqlStore
 from crossdock.orchestration.clock import FakeClock
-from crossdock.orchestration.leases import Lease, LeaseStore
+from crossdock.orchestration.leases import Lease, LeaseRecord, LeaseStore
 from crossdock.orchestration.store import Store
 
 from .adapters import StoreAdapter
@@ -108,14 +109,92 @@ def test_a_released_lease_is_free_at_once_and_only_its_holder_may_release_it(
     open_leases: OpenLeases, clock: FakeClock
 ) -> None:
     a = Lease(open_leases(), name="sla-sweep", holder="hub-a", ttl=TTL)
+    impostor = Lease(open_leases(), name="sla-sweep", holder="hub-b", ttl=TTL)
     b = Lease(open_leases(), name="sla-sweep", holder="hub-b", ttl=TTL)
     a.hold(clock.now())
 
-    assert b.release() is False
+    assert impostor.release() is False
     assert b.hold(clock.now()) is False
     assert a.release() is True
     assert b.hold(clock.now()) is True
     assert a.release() is False
+
+
+def test_a_released_lease_is_given_up_for_good_by_its_holder(
+    open_leases: OpenLeases, clock: FakeClock
+) -> None:
+    a = Lease(open_leases(), name="sla-sweep", holder="hub-a", ttl=TTL)
+    a.hold(clock.now())
+    a.release()
+
+    clock.advance(timedelta(minutes=1))
+
+    assert a.hold(clock.now()) is False
+    assert a.store.get("sla-sweep") is None
+
+
+class _Queued:
+    """A lease store whose next ``acquire`` waits at the door until let through: the renewal of
+    a loop that was cancelled while its call ran on a store thread."""
+
+    def __init__(self, store: LeaseStore) -> None:
+        self.store = store
+        self.waiting = threading.Event()
+        self.let_through = threading.Event()
+
+    def acquire(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        self.waiting.set()
+        assert self.let_through.wait(timeout=10)
+        return self.store.acquire(name, holder, now, until)
+
+    def release(self, name: str, holder: str) -> bool:
+        return self.store.release(name, holder)
+
+    def get(self, name: str) -> LeaseRecord | None:
+        return self.store.get(name)
+
+
+def test_a_renewal_still_running_when_its_holder_releases_the_lease_does_not_keep_it(
+    open_leases: OpenLeases, clock: FakeClock
+) -> None:
+    leases = open_leases()
+    Lease(leases, name="sla-sweep", holder="hub-a", ttl=TTL).hold(clock.now())
+    queued = _Queued(leases)
+    stopping = Lease(queued, name="sla-sweep", holder="hub-a", ttl=TTL)
+    clock.advance(timedelta(minutes=1))
+
+    with ThreadPoolExecutor(max_workers=1) as store_thread:
+        renewal = store_thread.submit(stopping.hold, clock.now())
+        assert queued.waiting.wait(timeout=10)
+        released = stopping.release()  # reaches the database first
+        queued.let_through.set()
+        late = renewal.result(timeout=10)
+
+    assert (released, late) == (True, False)
+    assert leases.get("sla-sweep") is None
+    heir = Lease(open_leases(), name="sla-sweep", holder="hub-b", ttl=TTL)
+    assert heir.hold(clock.now()) is True
+
+
+def test_times_in_any_zone_are_kept_as_the_same_instants(
+    open_leases: OpenLeases, clock: FakeClock
+) -> None:
+    chicago = ZoneInfo("America/Chicago")
+    now = clock.now().astimezone(chicago)
+    leases = open_leases()
+
+    assert Lease(leases, name="sla-sweep", holder="hub-a", ttl=TTL).hold(now)
+    taken_over = Lease(leases, name="sla-sweep", holder="hub-b", ttl=TTL).hold(now + TTL)
+
+    record = leases.get("sla-sweep")
+    assert taken_over is True
+    assert record is not None
+    assert (record.holder, record.acquired_at, record.expires_at) == (
+        "hub-b",
+        clock.now() + TTL,
+        clock.now() + 2 * TTL,
+    )
+    assert record.acquired_at.utcoffset() == timedelta(0)
 
 
 def test_leases_of_different_names_are_independent(

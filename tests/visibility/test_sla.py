@@ -55,12 +55,12 @@ class Receiver:
 
 
 def monitor(hub: Hub, policy: SlaPolicy, receiver: Receiver | None = None) -> SlaMonitor:
-    sink = None
-    if receiver is not None:
-        sink = WebhookAlertSink(
-            "https://ops.example/alerts", secret="s3cret", transport=httpx.MockTransport(receiver)
-        )
-    return SlaMonitor(hub.store, hub.clock, policy, sink)
+    if receiver is None:
+        return SlaMonitor(hub.store, hub.clock, policy)
+    sink = WebhookAlertSink(
+        "https://ops.example/alerts", secret="s3cret", transport=httpx.MockTransport(receiver)
+    )
+    return SlaMonitor(hub.store, hub.clock, policy, [sink])
 
 
 def sla_exceptions(hub: Hub, order_id: str) -> list[tuple[str, str, str]]:
@@ -255,7 +255,8 @@ async def test_a_failing_webhook_leaves_the_exception_raised_and_its_alert_owed(
     await hub.drain()
     down = httpx.MockTransport(lambda request: httpx.Response(503))
     sink = WebhookAlertSink("https://ops.example/alerts", transport=down)
-    sla = SlaMonitor(hub.store, hub.clock, SlaPolicy(not_booked_within=timedelta(minutes=1)), sink)
+    policy = SlaPolicy(not_booked_within=timedelta(minutes=1))
+    sla = SlaMonitor(hub.store, hub.clock, policy, [sink])
     hub.clock.advance(timedelta(minutes=2))
 
     report = await sla.run_once()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,10 +21,15 @@ import pytest
 
 from crossdock.core.errors import RetryableError
 from crossdock.orchestration.retry import RetryPolicy
-from crossdock.orchestration.store_ops import ExceptionRecord
+from crossdock.orchestration.store_ops import ExceptionChange, ExceptionRecord
 from crossdock.visibility.alerts import Alert, WebhookAlertSink
 from crossdock.visibility.sla import SlaMonitor
-from crossdock.visibility.sla_alerts import ALERT_FAILED, ALERT_PENDING, ALERT_RETRY
+from crossdock.visibility.sla_alerts import (
+    ALERT_FAILED,
+    ALERT_PENDING,
+    ALERT_RETRY,
+    ALERTS_PER_SWEEP,
+)
 from crossdock.visibility.sla_policy import SlaPolicy
 from engine.hub import Hub
 from postgres import DATABASES, empty_database
@@ -38,6 +43,14 @@ def hub(tmp_path: Path) -> Iterator[Hub]:
     built = Hub(f"sqlite:///{tmp_path}/hub.db")
     yield built
     built.close()
+
+
+@pytest.fixture(params=DATABASES)
+def any_hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Hub]:
+    with empty_database(request.param, tmp_path) as url:
+        built = Hub(url)
+        yield built
+        built.close()
 
 
 class Endpoint:
@@ -103,7 +116,7 @@ async def test_an_alert_the_endpoint_refused_for_now_is_sent_by_the_next_sweep_a
 ) -> None:
     await breached(hub, "O-1")
     endpoint = Endpoint(hub, 503, 204)
-    sla = SlaMonitor(hub.store, hub.clock, POLICY, endpoint.sink())
+    sla = SlaMonitor(hub.store, hub.clock, POLICY, [endpoint.sink()])
 
     first = await sla.run_once()
     owed = sla_exception(hub, "O-1")
@@ -122,16 +135,16 @@ async def test_an_alert_the_endpoint_refused_for_now_is_sent_by_the_next_sweep_a
     assert record.tags == ("sla",)
     assert (record.request["alert"]["state"], record.request["alert"]["attempts"]) == ("sent", 2)
     assert alert_lines(hub, "O-1") == [
-        "SLA alert not delivered (attempt 1 of 10): alert webhook https://ops.example/alerts "
-        "answered 503; next try 2026-01-05T09:21:00+00:00",
-        "SLA alert sent (attempt 2)",
+        "SLA alert not delivered (attempt 1 of 10): webhook http_503; "
+        "next try 2026-01-05T09:21:00+00:00",
+        "SLA alert sent to webhook (attempt 2)",
     ]
 
 
 async def test_every_retry_sends_the_same_alert(hub: Hub) -> None:
     await breached(hub, "O-1")
     endpoint = Endpoint(hub, 503, 503, 204)
-    sla = SlaMonitor(hub.store, hub.clock, POLICY, endpoint.sink())
+    sla = SlaMonitor(hub.store, hub.clock, POLICY, [endpoint.sink()])
 
     await sweep_every_minute(sla, hub, 4)
 
@@ -157,7 +170,7 @@ async def test_an_alert_is_retried_on_its_policys_schedule_then_given_up_on(hub:
         jitter=0,
         max_attempts=5,
     )
-    sla = SlaMonitor(hub.store, hub.clock, POLICY, endpoint.sink(), retry=retry)
+    sla = SlaMonitor(hub.store, hub.clock, POLICY, [endpoint.sink()], retry=retry)
 
     await sla.run_once()
     await sweep_every_minute(sla, hub, 30)
@@ -168,15 +181,18 @@ async def test_an_alert_is_retried_on_its_policys_schedule_then_given_up_on(hub:
     assert ALERT_PENDING not in record.tags
     assert ALERT_FAILED in record.tags
     assert record.request["alert"]["state"] == "failed"
-    assert record.request["alert"]["last_error"].startswith("5 attempts: alert webhook")
-    assert alert_lines(hub, "O-1")[-1].startswith("SLA alert failed, no more tries: 5 attempts")
+    assert record.request["alert"]["reason"] == "5 attempts; webhook http_503"
+    assert record.request["alert"]["last_error"] == "webhook: alert webhook answered 503"
+    assert alert_lines(hub, "O-1")[-1] == (
+        "SLA alert failed, no more tries: 5 attempts; webhook http_503"
+    )
     assert record.status == "open"  # the breach itself still waits for a person
 
 
 async def test_an_endpoint_that_refuses_the_alert_for_good_is_not_asked_again(hub: Hub) -> None:
     await breached(hub, "O-1")
     endpoint = Endpoint(hub, 404)
-    sla = SlaMonitor(hub.store, hub.clock, POLICY, endpoint.sink())
+    sla = SlaMonitor(hub.store, hub.clock, POLICY, [endpoint.sink()])
 
     first = await sla.run_once()
     for _ in range(18):
@@ -187,19 +203,17 @@ async def test_an_endpoint_that_refuses_the_alert_for_good_is_not_asked_again(hu
     assert len(endpoint.received) == 1
     record = sla_exception(hub, "O-1")
     assert record.tags == ("sla", ALERT_FAILED)
-    assert record.request["alert"]["last_error"] == (
-        "refused: alert webhook https://ops.example/alerts answered 404"
-    )
+    assert record.request["alert"]["refused"] == {"webhook": "http_404"}
+    assert record.request["alert"]["last_error"] == "webhook: alert webhook answered 404"
     assert alert_lines(hub, "O-1") == [
-        "SLA alert failed, no more tries: refused: alert webhook https://ops.example/alerts "
-        "answered 404"
+        "SLA alert failed, no more tries: refused by webhook http_404"
     ]
 
 
 async def test_an_alert_tagged_pending_again_by_an_operator_is_sent_once_more(hub: Hub) -> None:
     await breached(hub, "O-1")
     endpoint = Endpoint(hub, 404, 204)
-    sla = SlaMonitor(hub.store, hub.clock, POLICY, endpoint.sink())
+    sla = SlaMonitor(hub.store, hub.clock, POLICY, [endpoint.sink()])
     await sla.run_once()
     exception_id = sla_exception(hub, "O-1").exception_id
 
@@ -212,13 +226,142 @@ async def test_an_alert_tagged_pending_again_by_an_operator_is_sent_once_more(hu
     assert alert_state(hub, "O-1")["state"] == "sent"
 
 
+async def test_an_alert_tagged_pending_again_after_the_deadline_gets_a_round_of_its_own(
+    hub: Hub,
+) -> None:
+    await breached(hub, "O-1")
+    breach_at = hub.clock.now()
+    endpoint = Endpoint(hub, 404, 503, 204)
+    sla = SlaMonitor(hub.store, hub.clock, POLICY, [endpoint.sink()])
+    await sla.run_once()  # refused: alert-failed
+    exception_id = sla_exception(hub, "O-1").exception_id
+
+    hub.clock.advance(timedelta(hours=30))  # the endpoint is fixed the next day
+    hub.exceptions.tag(exception_id, add=[ALERT_PENDING], remove=[ALERT_FAILED], by="dana")
+    await sweep_every_minute(sla, hub, 3)
+
+    assert endpoint.minutes(breach_at) == [0, 30 * 60 + 1, 30 * 60 + 2]
+    state = alert_state(hub, "O-1")
+    assert (state["state"], state["attempts"]) == ("sent", 2)
+    assert state["round_started_at"] == (breach_at + timedelta(hours=30, minutes=1)).isoformat()
+
+
+async def test_a_last_attempt_cut_short_by_a_dying_hub_is_not_followed_by_another(
+    hub: Hub,
+) -> None:
+    await breached(hub, "O-1")
+    once = RetryPolicy(initial_interval=timedelta(minutes=1), jitter=0, max_attempts=1)
+    hangs = Hangs()
+    dying = SlaMonitor(hub.store, hub.clock, POLICY, [hangs], retry=once)
+    sweep = asyncio.create_task(dying.run_once())
+    await asyncio.wait_for(hangs.called.wait(), timeout=10)
+    sweep.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sweep
+    endpoint = Endpoint(hub, 204)
+    restarted = SlaMonitor(hub.store, hub.clock, POLICY, [endpoint.sink()], retry=once)
+
+    hub.clock.advance(timedelta(minutes=1))
+    report = await restarted.run_once()
+
+    assert endpoint.received == []
+    assert report.alerts_given_up == 1
+    record = sla_exception(hub, "O-1")
+    assert record.tags == ("sla", ALERT_FAILED)
+    assert (record.request["alert"]["state"], record.request["alert"]["attempts"]) == ("failed", 1)
+    assert alert_lines(hub, "O-1") == ["SLA alert failed, no more tries: 1 attempt"]
+
+
+async def test_an_owed_alert_whose_state_cannot_be_read_starts_a_new_round(hub: Hub) -> None:
+    await breached(hub, "O-1")
+    endpoint = Endpoint(hub, 503, 204)
+    sla = SlaMonitor(hub.store, hub.clock, POLICY, [endpoint.sink()])
+    await sla.run_once()
+    record = sla_exception(hub, "O-1")
+    garbled = {**record.request, "alert": {"state": "pending", "next_at": "soon"}}
+    with hub.store.unit_of_work() as uow:
+        uow.exceptions.change(
+            record.exception_id, ExceptionChange(request=garbled), hub.clock.now()
+        )
+
+    report = await sla.run_once()
+
+    assert report.alerted == 1
+    assert (alert_state(hub, "O-1")["state"], alert_state(hub, "O-1")["attempts"]) == ("sent", 1)
+
+
+# ------------------------------------------------------------------ a storm of breaches
+
+
+def owed_alerts(hub: Hub, count: int, *, due: Callable[[int], datetime]) -> list[str]:
+    """``count`` SLA exceptions raised now, each owing an alert (one failed attempt so far)
+    due at ``due(n)``, as a storm of breaches leaves them."""
+    now = hub.clock.now()
+    ids = [f"sla-not_booked-storm{n:05d}" for n in range(count)]
+    with hub.store.unit_of_work() as uow:
+        for n, exception_id in enumerate(ids):
+            alert = {"state": "pending", "attempts": 1, "next_at": due(n).isoformat()}
+            uow.exceptions.raise_exception(
+                ExceptionRecord(
+                    exception_id=exception_id,
+                    order_id=f"S-{n}",
+                    system="legacy_erp",
+                    operation="sla:not_booked",
+                    source="sla",
+                    request={"rule": "not_booked", "summary": "not booked", "alert": alert},
+                    error="SLA breached: not booked",
+                    error_type="sla_not_booked",
+                    first_seen=now,
+                    last_seen=now,
+                    tags=("sla", ALERT_PENDING),
+                )
+            )
+    return ids
+
+
+async def test_an_alert_owed_before_a_storm_of_newer_breaches_is_still_sent(
+    any_hub: Hub,
+) -> None:
+    hub = any_hub
+    await breached(hub, "O-1")
+    endpoint = Endpoint(hub, 503, 204)
+    sla = SlaMonitor(hub.store, hub.clock, POLICY, [endpoint.sink()])
+    await sla.run_once()  # O-1's alert is owed, due again in a minute
+    hub.clock.advance(timedelta(seconds=30))
+    owed_alerts(hub, 1000, due=lambda n: hub.clock.now() + timedelta(hours=1))
+
+    hub.clock.advance(timedelta(seconds=30))
+    report = await sla.run_once()
+
+    assert report.alerted == 1
+    assert endpoint.alert_ids == [sla_exception(hub, "O-1").exception_id] * 2
+    assert alert_state(hub, "O-1")["state"] == "sent"
+
+
+async def test_a_sweep_sends_at_most_its_budget_the_longest_due_first(hub: Hub) -> None:
+    count, now = ALERTS_PER_SWEEP + 2, hub.clock.now()
+    # The later an alert's id, the longer it has been due: ids, like breach times, do not tell.
+    storm = owed_alerts(hub, count, due=lambda n: now - timedelta(seconds=n + 1))
+    storm.reverse()
+    endpoint = Endpoint(hub, 204)
+    sla = SlaMonitor(hub.store, hub.clock, POLICY, [endpoint.sink()])
+
+    first = await sla.run_once()
+    first_sent = list(endpoint.alert_ids)
+    second = await sla.run_once()
+
+    assert (first.alerted, second.alerted) == (ALERTS_PER_SWEEP, 2)
+    assert first_sent == storm[:ALERTS_PER_SWEEP]
+    assert endpoint.alert_ids == storm
+
+
 # ------------------------------------------------------------------ settled: no more alert
 
 
 async def test_resolving_the_exception_stops_an_alert_that_has_not_got_through(hub: Hub) -> None:
     await breached(hub, "O-1")
     endpoint = Endpoint(hub, 503)
-    sla = SlaMonitor(hub.store, hub.clock, POLICY, endpoint.sink())
+    sla = SlaMonitor(hub.store, hub.clock, POLICY, [endpoint.sink()])
     await sla.run_once()
     exception_id = sla_exception(hub, "O-1").exception_id
 
@@ -235,25 +378,17 @@ async def test_resolving_the_exception_stops_an_alert_that_has_not_got_through(h
 # ------------------------------------------------------------------ a hub that dies
 
 
-@pytest.fixture(params=DATABASES)
-def any_hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Hub]:
-    with empty_database(request.param, tmp_path) as url:
-        built = Hub(url)
-        yield built
-        built.close()
-
-
 async def test_a_breach_raised_by_a_hub_that_died_before_sending_is_alerted_by_the_next_sweep(
     any_hub: Hub,
 ) -> None:
     hub = any_hub
     await breached(hub, "O-1", "O-2")
     endpoint = Endpoint(hub, 204)
-    dying = SlaMonitor(hub.store, hub.clock, POLICY, endpoint.sink())
+    dying = SlaMonitor(hub.store, hub.clock, POLICY, [endpoint.sink()])
     raised = dying.raise_new(dying.breaches(hub.clock.now()), hub.clock.now())
     del dying  # the process stops here: committed, never sent
 
-    restarted = SlaMonitor(hub.store, hub.clock, POLICY, endpoint.sink())
+    restarted = SlaMonitor(hub.store, hub.clock, POLICY, [endpoint.sink()])
     report = await restarted.run_once()
 
     assert len(raised) == 2
@@ -264,6 +399,8 @@ async def test_a_breach_raised_by_a_hub_that_died_before_sending_is_alerted_by_t
 
 class Hangs:
     """A sink whose send never returns: the hub is killed while it waits."""
+
+    name = "webhook"
 
     def __init__(self) -> None:
         self.called = asyncio.Event()
@@ -278,14 +415,14 @@ async def test_a_hub_killed_while_sending_leaves_the_alert_to_the_next_sweep_aft
 ) -> None:
     await breached(hub, "O-1")
     hangs = Hangs()
-    dying = SlaMonitor(hub.store, hub.clock, POLICY, hangs)
+    dying = SlaMonitor(hub.store, hub.clock, POLICY, [hangs])
     sweep = asyncio.create_task(dying.run_once())
     await asyncio.wait_for(hangs.called.wait(), timeout=10)
     sweep.cancel()
     with pytest.raises(asyncio.CancelledError):
         await sweep
     endpoint = Endpoint(hub, 204)
-    restarted = SlaMonitor(hub.store, hub.clock, POLICY, endpoint.sink())
+    restarted = SlaMonitor(hub.store, hub.clock, POLICY, [endpoint.sink()])
 
     at_once = await restarted.run_once()
     hub.clock.advance(timedelta(minutes=1))
@@ -296,6 +433,10 @@ async def test_a_hub_killed_while_sending_leaves_the_alert_to_the_next_sweep_aft
         "state": "sent",
         "attempts": 2,
         "next_at": hub.clock.now().isoformat(),
+        "round_started_at": (hub.clock.now() - timedelta(minutes=1)).isoformat(),
+        "delivered": ["webhook"],
+        "refused": {},
+        "reason": "",
         "last_error": "",
     }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -48,9 +48,14 @@ class Endpoint:
 
     status: int = 204
     alert_ids: list[str] = field(default_factory=list)
+    meanwhile: Callable[[], None] | None = None
+    """Runs once, as the next alert comes in (what the rest of the world does meanwhile)."""
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.alert_ids.append(json.loads(request.content)["alert_id"])
+        meanwhile, self.meanwhile = self.meanwhile, None
+        if meanwhile is not None:
+            meanwhile()
         return httpx.Response(self.status)
 
 
@@ -86,7 +91,7 @@ class Cluster:
             "https://ops.example/alerts", transport=httpx.MockTransport(self.endpoint)
         )
         lease = sweep_lease(self._leases(store), name, POLICY)
-        return SlaMonitor(store, self.clock, POLICY, sink, lease=lease)
+        return SlaMonitor(store, self.clock, POLICY, [sink], lease=lease)
 
     def received(self, *order_ids: str) -> None:
         """Orders received now (and never booked)."""
@@ -188,6 +193,36 @@ async def test_a_hub_that_died_is_replaced_when_its_lease_runs_out_and_owed_aler
     with cluster.store.unit_of_work(write=False) as uow:
         owed = uow.exceptions.search(ExceptionQuery(tag="alert-pending"))
     assert owed == []
+
+
+async def test_a_sweep_that_loses_its_lease_while_sending_alerts_stops_there(
+    cluster: Cluster,
+) -> None:
+    stalls, heir = cluster.hub("hub-a"), cluster.hub("hub-b")
+    cluster.received("O-1", "O-2")
+    cluster.clock.advance(timedelta(minutes=1))
+    cluster.received("O-3")
+    cluster.clock.advance(timedelta(minutes=19))
+    cluster.endpoint.status = 503
+    await stalls.run_once()  # O-1 and O-2 raised, their alerts owed
+    cluster.endpoint.status = 204
+    cluster.clock.advance(timedelta(minutes=1))  # the owed alerts are due, and O-3 breaches
+
+    def taken_over() -> None:
+        # The first hub's send takes longer than its lease, which the second hub takes over.
+        cluster.clock.advance(TTL)
+        assert heir.lease is not None
+        assert heir.lease.hold(cluster.clock.now())
+
+    cluster.endpoint.meanwhile = taken_over
+    stalled = await stalls.run_once()
+    took_over = await heir.run_once()
+
+    assert (stalled.swept, stalled.lease_lost, stalled.alerted) == (True, True, 1)
+    assert (stalled.breaches, stalled.raised) == (0, [])
+    assert [breach.order_id for breach in took_over.raised] == ["O-3"]
+    assert took_over.alerted == 2  # O-2's owed alert, then O-3's
+    assert cluster.sla_exceptions() == ["O-1", "O-2", "O-3"]
 
 
 async def test_a_stopping_hub_gives_the_lease_up_and_another_sweeps_at_once(

@@ -17,10 +17,16 @@ Adapters: ``SqlLeaseStore`` (SQLite, PostgreSQL) and ``MemoryLeaseStore``.
 
 Expiry is judged by the time the asking hub passes in (its clock): hubs sharing a database must
 keep their clocks in step (NTP) to well within ``ttl``.
+
+A :class:`Lease` given up (:meth:`Lease.release`, a stopping hub) is given up for good. A loop
+cancelled while its ``hold`` was still running on a store thread cannot stop that call, and the
+release that follows may reach the database first; the late ``hold`` then finds the lease released
+and gives back what it just took, so a stopped hub never keeps the lease until it runs out.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -58,7 +64,8 @@ class LeaseStore(Protocol):
 
 
 class Lease:
-    """One holder's claim on a named lease: :meth:`hold` before each round of singleton work."""
+    """One holder's claim on a named lease: :meth:`hold` before each round of singleton work,
+    :meth:`release` once, when the holder stops. Safe to call from several threads."""
 
     def __init__(self, store: LeaseStore, *, name: str, holder: str, ttl: timedelta) -> None:
         if ttl <= timedelta(0):
@@ -69,11 +76,29 @@ class Lease:
         """Unique per process (host, pid and a random part): two processes never share it."""
         self.ttl = ttl
         """How long a holder that stops renewing keeps others out."""
+        self._released = threading.Event()
+
+    @property
+    def released(self) -> bool:
+        """True once :meth:`release` was called: this holder takes the lease no more."""
+        return self._released.is_set()
 
     def hold(self, now: datetime) -> bool:
-        """Take or renew the lease until ``now + ttl``; False while another holder has it."""
-        return self.store.acquire(self.name, self.holder, now, now + self.ttl)
+        """Take or renew the lease until ``now + ttl``; False while another holder has it, and
+        always False once this holder released it."""
+        if self._released.is_set():
+            return False
+        held = self.store.acquire(self.name, self.holder, now, now + self.ttl)
+        if held and self._released.is_set():
+            # Released while this call was on its way (a cancelled loop's last renewal): the
+            # release may have run before our write, so give back what we just took.
+            self.store.release(self.name, self.holder)
+            return False
+        return held
 
     def release(self) -> bool:
-        """Give the lease up (at shutdown), so another holder need not wait for it to expire."""
+        """Give the lease up for good (at shutdown), so another holder need not wait for it to
+        expire. False when this holder did not hold it. A holder that wants the lease again
+        builds a new :class:`Lease`."""
+        self._released.set()
         return self.store.release(self.name, self.holder)

@@ -16,14 +16,15 @@ booking timer that puts an order on hold) still decide; the monitor only reports
 
 **One sweeper at a time.** Every worker hub builds a monitor; with a :class:`Lease` (bootstrap
 gives one, :func:`sweep_lease`) only the hub holding the ``sla-sweep`` lease sweeps, renewing it
-at each sweep and before each alert it sends. The others' sweeps return at once
-(``swept=False``) until the holder stops renewing and its lease runs out.
+at each sweep, before each alert it sends and before it raises new breaches. The others' sweeps
+return at once (``swept=False``) until the holder stops renewing and its lease runs out. A sweep
+that finds it has lost the lease ends there (``lease_lost``): the new holder does the rest.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -34,7 +35,7 @@ from crossdock.orchestration.leases import Lease, LeaseStore
 from crossdock.orchestration.retry import RetryPolicy
 from crossdock.orchestration.store import OrderRow, Store, TimelineEntry, UnitOfWork
 from crossdock.orchestration.store_ops import HUB_SYSTEM, ExceptionRecord
-from crossdock.visibility.alerts import AlertSink
+from crossdock.visibility.alerts import AlertFanOut, AlertSink
 from crossdock.visibility.sla_alerts import ALERT_PENDING, ALERT_RETRY, AlertQueue, pending_alert
 from crossdock.visibility.sla_policy import Breach, SlaPolicy, SlaRule
 
@@ -72,14 +73,17 @@ class SweepReport:
     alerted: int = 0
     """Alerts that got through, new or owed from earlier sweeps."""
     alert_failures: list[str] = field(default_factory=list)
-    """``<exception id>: <error>`` per attempt that did not get through."""
+    """``<exception id>: <sink>: <error>`` per sink that did not take an alert."""
     alerts_given_up: int = 0
     """Alerts marked ``alert-failed`` (refused for good, or out of attempts)."""
+    lease_lost: bool = False
+    """The sweep lost its lease on the way and stopped there; the new holder does the rest."""
 
 
 class SlaMonitor:
     """Finds SLA breaches in the store; raises each once and alerts until the alert gets through.
 
+    ``alerts``: the sinks every alert goes to (distinct names); none, and breaches owe no alert.
     ``lease``: sweep only while holding it (several hubs on one database); None sweeps always
     (one hub). ``retry``: the backoff and bounds of alerts that did not get through.
     """
@@ -89,7 +93,7 @@ class SlaMonitor:
         store: Store,
         clock: Clock,
         policy: SlaPolicy,
-        alerts: AlertSink | None = None,
+        alerts: Sequence[AlertSink] = (),
         *,
         lease: Lease | None = None,
         retry: RetryPolicy = ALERT_RETRY,
@@ -97,9 +101,8 @@ class SlaMonitor:
         self.store = store
         self.clock = clock
         self.policy = policy
-        self.alerts = alerts
         self.lease = lease
-        self.queue = None if alerts is None else AlertQueue(store, alerts, retry)
+        self.queue = AlertQueue(store, AlertFanOut(alerts), retry) if alerts else None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep every ``policy.sweep_every`` until ``stop`` is set; then give the lease up."""
@@ -115,22 +118,27 @@ class SlaMonitor:
             await self.release()
 
     async def release(self) -> None:
-        """Give the sweep lease up (a stopping hub), so another hub sweeps without waiting for
-        it to run out."""
+        """Give the sweep lease up for good (a stopping hub), so another hub sweeps without
+        waiting for it to run out. A renewal still running on a store thread when the sweep was
+        cancelled gives back what it takes (:class:`Lease`)."""
         if self.lease is not None:
             await self.store.run(self.lease.release)
 
     async def run_once(self, now: datetime | None = None) -> SweepReport:
         """One sweep at ``now`` (the clock's time when not given): first the alerts owed by
         earlier sweeps, then new breaches and their alerts. Nothing while another hub holds the
-        sweep lease."""
+        sweep lease; and nothing more once this hub finds it lost the lease on the way."""
         at = now or self.clock.now()
         if not await self._holding(at):
             return SweepReport(swept=False)
         report = SweepReport()
-        await self._send_alerts(at, report)
+        if not await self._send_alerts(at, report):
+            return report
         found = await self.store.run(self.breaches, at)
         report.breaches = len(found)
+        # Renewed before raising: finding breaches on many orders may outlast the lease.
+        if not await self._still_ours(at, report):
+            return report
         report.raised = await self.store.run(self.raise_new, found, at)
         if report.raised:
             await self._send_alerts(at, report)
@@ -139,18 +147,25 @@ class SlaMonitor:
     async def _holding(self, at: datetime) -> bool:
         return self.lease is None or await self.store.run(self.lease.hold, at)
 
-    async def _send_alerts(self, at: datetime, report: SweepReport) -> None:
+    async def _still_ours(self, at: datetime, report: SweepReport) -> bool:
+        if not await self._holding(max(at, self.clock.now())):
+            report.lease_lost = True
+        return not report.lease_lost
+
+    async def _send_alerts(self, at: datetime, report: SweepReport) -> bool:
+        """Send the alerts due; False when the lease was lost on the way (the sweep ends)."""
         if self.queue is None:
-            return
+            return True
 
         async def still_ours() -> bool:
             # Renewed before each send: a slow sink cannot outlast the lease unnoticed.
-            return await self._holding(max(at, self.clock.now()))
+            return await self._still_ours(at, report)
 
         done = await self.queue.send_due(at, still_ours=still_ours)
         report.alerted += done.sent
         report.alert_failures += done.failures
         report.alerts_given_up += done.given_up
+        return not report.lease_lost
 
     # ------------------------------------------------------------------ finding
 
@@ -228,7 +243,7 @@ class SlaMonitor:
         line and (when alerting) its owed alert; returns those raised. Sending is left to the
         sweep: what is raised here is owed even if this hub stops before it sends."""
         raised: list[Breach] = []
-        alerting = self.alerts is not None
+        alerting = self.queue is not None
         with self.store.unit_of_work(write=False) as uow:
             # Most breaches a sweep finds were raised by an earlier one: no write for those.
             new = [b for b in breaches if uow.exceptions.get(b.exception_id) is None]

@@ -4,23 +4,32 @@ An alert is owed from the moment its breach is raised, in the same transaction: 
 tagged ``alert-pending`` and its request carries the alert's state under ``"alert"``::
 
     {"rule": "not_booked", "due_at": "…", "subject": "", "summary": "not booked within 20 min",
-     "alert": {"state": "pending", "attempts": 0, "next_at": "…", "last_error": ""}}
+     "alert": {"state": "pending", "attempts": 1, "next_at": "…", "round_started_at": "…",
+               "delivered": ["email"], "refused": {}, "reason": "webhook http_503",
+               "last_error": "webhook: alert webhook answered 503"}}
 
 So a crash after the commit and before the send loses nothing: whichever hub sweeps next finds
-the tag and sends. Each sweep sends the alerts that are due (:meth:`AlertQueue.send_due`):
+the tag and sends. Each sweep sends the alerts that are due (:meth:`AlertQueue.send_due`), the
+longest due first, up to a budget of sends; every owed alert is looked at, however many there are:
 
 1. **claim** (one transaction): count the attempt and move ``next_at`` by the retry policy's
    backoff *before* sending, so a hub that dies mid-send neither loses the attempt nor lets
-   another hub send the same alert at the same moment;
-2. **send** through the sinks, outside any transaction;
-3. **record** (one transaction): sent — the tag goes; not delivered — the error is kept and the
-   alert waits for ``next_at``; refused for good (a 4xx, an SMTP 5xx) or out of attempts or past
-   the policy's deadline — tag ``alert-failed`` with the reason, and no more tries.
+   another hub send the same alert at the same moment. An alert out of attempts, or past the
+   policy's deadline (counted from the start of its round), is given up on here, unsent;
+2. **send** through the sinks that have not taken the alert yet, outside any transaction;
+3. **record** (one transaction) which sinks took it (``delivered``: a retry skips them, so a mail
+   is not sent twice) and which refused it for good (``refused``: not asked again). Every sink
+   took it — sent, the tag goes; one failed for now — the alert waits for ``next_at``, or is
+   given up on when out of attempts; none can take it any more and one refused — tag
+   ``alert-failed``, the refusing sinks named (and the sinks that took it), no more tries.
 
-Every outcome is a line on the order's timeline (lane ``alerts``). A settled exception (resolved
-or replayed) stops its alert: it is never sent again, and its ``alert-pending`` tag is withdrawn.
-An operator who tags an SLA exception ``alert-pending`` again sends its alert once more, with a
-fresh round of attempts.
+Every outcome is a line on the order's timeline (lane ``alerts``), which partners read: the line
+and its detail carry sink names and short codes (``webhook http_503``, ``email smtp_421``), never
+a sink's own words, which stay in ``last_error`` on the exception (admin only) and name no address
+either (:mod:`crossdock.visibility.alerts`). A settled exception (resolved or replayed) stops its
+alert: it is never sent again, and its ``alert-pending`` tag is withdrawn. An operator who tags an
+SLA exception ``alert-pending`` again starts a new round: every sink, a fresh count of attempts,
+and the deadline counted from then.
 
 The state lives on the exception rather than in a table of its own: an SLA exception has exactly
 one alert, under the same id, written in the same transaction; the console already lists, filters
@@ -30,13 +39,13 @@ implements.
 
 from __future__ import annotations
 
+import heapq
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from crossdock.core.errors import PermanentError
 from crossdock.orchestration.retry import RetryPolicy
 from crossdock.orchestration.store import Store, TimelineEntry, UnitOfWork
 from crossdock.orchestration.store_ops import (
@@ -45,7 +54,7 @@ from crossdock.orchestration.store_ops import (
     ExceptionQuery,
     ExceptionRecord,
 )
-from crossdock.visibility.alerts import Alert, AlertSink
+from crossdock.visibility.alerts import Alert, AlertFanOut, Delivery, error_code
 
 log = logging.getLogger("crossdock.sla")
 
@@ -64,11 +73,13 @@ ALERT_RETRY = RetryPolicy(
     deadline=timedelta(hours=24),
 )
 """1, 2, 4 … 32 minutes, then hourly: ten attempts over about four hours, within a day of the
-breach. No jitter: there is one operations endpoint, not a fleet of systems to spread over."""
+round's start. No jitter: there is one operations endpoint, not a fleet of systems to spread
+over."""
 ALERTS_PER_SWEEP = 100
-"""The most alerts one sweep sends, oldest breach first; the rest wait for the next sweep."""
-OWED_SCANNED = 1000
-"""The most owed alerts one sweep looks through for those due (the newest breaches first)."""
+"""The most alerts one sweep tries to send (its budget), the longest due first; the rest wait
+for the next sweep."""
+OWED_PAGE = 500
+"""Owed alerts read per query while looking for those due; every one is looked at."""
 
 AlertStatus = Literal["pending", "sent", "failed", "withdrawn"]
 
@@ -79,39 +90,72 @@ class AlertState:
 
     state: AlertStatus
     attempts: int = 0
-    """Attempts so far, the one being sent included."""
+    """Attempts in this round so far, the one being sent included."""
     next_at: datetime
     """When the alert is due (again)."""
+    round_started_at: datetime
+    """When this round of attempts began: the breach, or an operator's tagging it again. The
+    retry policy's deadline counts from here."""
+    delivered: tuple[str, ...] = ()
+    """The sinks that took the alert in this round: no later attempt sends to them again."""
+    refused: dict[str, str] = field(default_factory=dict)
+    """The sinks that refused it for good in this round, with their codes: not asked again."""
+    reason: str = ""
+    """Why the last attempt did not get through, or why the alert was given up on, in sink
+    names and codes (``webhook http_503``): what the order's timeline shows."""
     last_error: str = ""
-    """Why the last attempt did not get through (empty once sent)."""
+    """The sinks' own words for the last failure (naming no address); on the exception only."""
 
     @classmethod
     def of(cls, record: ExceptionRecord, now: datetime) -> AlertState:
         """The alert state stored on ``record``. An alert tagged pending whose stored state
-        says otherwise (an operator tagged it again) starts over, due ``now``."""
+        says otherwise (an operator tagged it again), or cannot be read (an operator edited
+        the request), starts a new round, due ``now``."""
         stored = record.request.get("alert")
-        if not isinstance(stored, dict) or stored.get("state") != "pending":
-            return cls(state="pending", next_at=now)
+        if isinstance(stored, dict) and stored.get("state") == "pending":
+            try:
+                return cls._pending(stored, record)
+            except (KeyError, TypeError, ValueError):
+                log.warning("SLA alert %s: unreadable state, a new round", record.exception_id)
+        return cls(state="pending", next_at=now, round_started_at=now)
+
+    @classmethod
+    def _pending(cls, stored: dict[str, Any], record: ExceptionRecord) -> AlertState:
+        started = stored.get("round_started_at")
         return cls(
             state="pending",
             attempts=int(stored.get("attempts", 0)),
             next_at=datetime.fromisoformat(str(stored["next_at"])),
+            # Owed before rounds were recorded: the round began with the breach.
+            round_started_at=(
+                record.first_seen if started is None else datetime.fromisoformat(str(started))
+            ),
+            delivered=tuple(str(name) for name in stored.get("delivered", ())),
+            refused={str(k): str(v) for k, v in dict(stored.get("refused", {})).items()},
+            reason=str(stored.get("reason", "")),
             last_error=str(stored.get("last_error", "")),
         )
 
     def as_json(self) -> dict[str, Any]:
         """The state as the exception's request keeps it."""
+        return {**self.public_json(), "last_error": self.last_error}
+
+    def public_json(self) -> dict[str, Any]:
+        """The state as the order's timeline shows it: codes, not the sinks' own words."""
         return {
             "state": self.state,
             "attempts": self.attempts,
             "next_at": self.next_at.isoformat(),
-            "last_error": self.last_error,
+            "round_started_at": self.round_started_at.isoformat(),
+            "delivered": list(self.delivered),
+            "refused": dict(self.refused),
+            "reason": self.reason,
         }
 
 
 def pending_alert(now: datetime) -> dict[str, Any]:
     """The ``"alert"`` of a breach raised at ``now``: owed, due at once."""
-    return AlertState(state="pending", next_at=now).as_json()
+    return AlertState(state="pending", next_at=now, round_started_at=now).as_json()
 
 
 def alert_of(record: ExceptionRecord) -> Alert:
@@ -135,65 +179,81 @@ class AlertRound:
 
     sent: int = 0
     failures: list[str] = field(default_factory=list)
-    """``<exception id>: <error>`` for each attempt that did not get through."""
+    """``<exception id>: <sink>: <error>`` for each sink's failure in this pass."""
     given_up: int = 0
     """Alerts marked ``alert-failed`` in this pass."""
     withdrawn: int = 0
     """Alerts of settled exceptions, stopped."""
+    lease_lost: bool = False
+    """The pass ended early: ``still_ours`` answered False."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Claim:
     alert: Alert
-    attempts: int
-    next_at: datetime
+    state: AlertState
+    """The state as claimed: this attempt counted, ``next_at`` moved on."""
+
+    @property
+    def skip(self) -> tuple[str, ...]:
+        """The sinks this attempt does not send to: they took it, or refused it for good."""
+        return (*self.state.delivered, *self.state.refused)
 
 
 class AlertQueue:
-    """Sends the SLA alerts owed, through ``sink``, with ``retry``'s backoff and bounds."""
+    """Sends the SLA alerts owed, through ``sinks``, with ``retry``'s backoff and bounds."""
 
-    def __init__(self, store: Store, sink: AlertSink, retry: RetryPolicy = ALERT_RETRY) -> None:
+    def __init__(self, store: Store, sinks: AlertFanOut, retry: RetryPolicy = ALERT_RETRY) -> None:
         self.store = store
-        self.sink = sink
+        self.sinks = sinks
         self.retry = retry
 
     async def send_due(
         self, now: datetime, *, still_ours: Callable[[], Awaitable[bool]] | None = None
     ) -> AlertRound:
-        """Send every alert due at ``now`` (at most :data:`ALERTS_PER_SWEEP`), and stop those of
-        settled exceptions. ``still_ours`` is asked before each send; when it answers False
-        (the sweep's lease was lost) the pass ends and the rest wait."""
+        """Send the alerts due at ``now`` (at most :data:`ALERTS_PER_SWEEP`, the longest due
+        first), and stop those of settled exceptions. ``still_ours`` is asked before each send;
+        when it answers False (the sweep's lease was lost) the pass ends and the rest wait."""
         done = AlertRound()
         done.withdrawn = await self.store.run(self._withdraw_settled, now)
         for exception_id in await self.store.run(self._due, now):
             if still_ours is not None and not await still_ours():
+                done.lease_lost = True
                 break
             claim = await self.store.run(self._claim, exception_id, now)
             if claim is None:
                 continue
-            try:
-                await self.sink.send(claim.alert)
-            except Exception as exc:  # every failure is recorded on the exception
-                done.failures.append(f"{exception_id}: {exc}")
-                if await self.store.run(self._not_delivered, claim, exc, now):
-                    done.given_up += 1
+            if isinstance(claim, _GivenUp):
+                done.given_up += 1
                 continue
-            await self.store.run(self._delivered, claim, now)
-            done.sent += 1
+            delivery = await self.sinks.send(claim.alert, skip=claim.skip)
+            done.failures += [
+                f"{exception_id}: {sink}: {error}" for sink, error in _errors(delivery).items()
+            ]
+            outcome = await self.store.run(self._record, claim, delivery, now)
+            if outcome == "sent":
+                done.sent += 1
+            elif outcome == "failed":
+                done.given_up += 1
         return done
 
     # ------------------------------------------------------------------ transactions
 
     def _due(self, now: datetime) -> list[str]:
+        """The alerts due at ``now``, the longest due first, within the sweep's budget. Every
+        owed alert is looked at, a page at a time: an SLA exception is never seen again after
+        its breach, so no window of the most recently seen would reach the oldest."""
+        due: dict[str, tuple[datetime, datetime, str]] = {}
         with self.store.unit_of_work(write=False) as uow:
-            owed = uow.exceptions.search(
-                ExceptionQuery(statuses=UNSETTLED, tag=ALERT_PENDING, limit=OWED_SCANNED)
-            )
-        due = [r for r in owed if r.source == "sla" and AlertState.of(r, now).next_at <= now]
-        due.sort(key=lambda r: (r.first_seen, r.exception_id))
-        return [r.exception_id for r in due[:ALERTS_PER_SWEEP]]
+            for record in _owed(uow):
+                if record.source != "sla":
+                    continue  # someone tagged another kind of exception: it owes no alert
+                next_at = AlertState.of(record, now).next_at
+                if next_at <= now:
+                    due[record.exception_id] = (next_at, record.first_seen, record.exception_id)
+        return [key[2] for key in heapq.nsmallest(ALERTS_PER_SWEEP, due.values())]
 
-    def _claim(self, exception_id: str, now: datetime) -> _Claim | None:
+    def _claim(self, exception_id: str, now: datetime) -> _Claim | _GivenUp | None:
         with self.store.unit_of_work() as uow:
             record = uow.exceptions.get(exception_id)
             if record is None or record.status not in UNSETTLED:
@@ -203,59 +263,75 @@ class AlertQueue:
             state = AlertState.of(record, now)
             if state.next_at > now:
                 return None  # another sweep claimed it since this one looked
-            if now - record.first_seen > self.retry.deadline:
-                late = f"not delivered within {self.retry.deadline} of the breach"
+            if state.attempts >= self.retry.max_attempts:
+                # The last attempt was claimed and never recorded (its hub died sending).
+                spent = _joined(_attempts(state.attempts), state.reason)
+                self._give_up(uow, record, state, spent, now)
+                return _GIVEN_UP
+            if now - state.round_started_at > self.retry.deadline:
+                late = _joined(f"not delivered within {_hours(self.retry.deadline)}", state.reason)
                 self._give_up(uow, record, state, late, now)
-                return None
+                return _GIVEN_UP
             attempts = state.attempts + 1
-            next_at = now + self.retry.backoff(attempts)
-            claimed = replace(state, attempts=attempts, next_at=next_at)
+            claimed = replace(state, attempts=attempts, next_at=now + self.retry.backoff(attempts))
             uow.exceptions.change(exception_id, _with_alert(record, claimed), now)
-            return _Claim(alert=alert_of(record), attempts=attempts, next_at=next_at)
+            return _Claim(alert=alert_of(record), state=claimed)
 
-    def _delivered(self, claim: _Claim, now: datetime) -> None:
+    def _record(
+        self, claim: _Claim, delivery: Delivery, now: datetime
+    ) -> Literal["sent", "pending", "failed", "gone"]:
+        """Record how the sinks did with one attempt; returns where the alert now stands."""
         with self.store.unit_of_work() as uow:
             record = uow.exceptions.get(claim.alert.alert_id)
             if record is None:
-                return
-            sent = AlertState(state="sent", attempts=claim.attempts, next_at=now)
-            tags = tuple(tag for tag in record.tags if tag != ALERT_PENDING)
-            uow.exceptions.change(record.exception_id, _with_alert(record, sent, tags), now)
-            uow.timeline.append(
-                [_line(record, now, f"SLA alert sent (attempt {claim.attempts})", sent)]
+                return "gone"
+            attempts = claim.state.attempts
+            delivered = tuple(dict.fromkeys((*claim.state.delivered, *delivery.delivered)))
+            refused = {
+                **claim.state.refused,
+                **{sink: error_code(error) for sink, error in delivery.refused.items()},
+            }
+            errors = _errors(delivery)
+            state = replace(
+                claim.state,
+                delivered=delivered,
+                refused=refused,
+                reason=_codes(errors),
+                last_error="; ".join(f"{sink}: {error}" for sink, error in errors.items()),
             )
-
-    def _not_delivered(self, claim: _Claim, error: Exception, now: datetime) -> bool:
-        """Record a failed attempt; True when the alert is given up on."""
-        with self.store.unit_of_work() as uow:
-            record = uow.exceptions.get(claim.alert.alert_id)
-            if record is None:
-                return False
-            reason = str(error) or error.__class__.__name__
-            state = AlertState(
-                state="pending", attempts=claim.attempts, next_at=claim.next_at, last_error=reason
-            )
-            if isinstance(error, PermanentError):
-                self._give_up(uow, record, state, f"refused: {reason}", now)
-                return True
-            if claim.attempts >= self.retry.max_attempts:
-                self._give_up(uow, record, state, f"{claim.attempts} attempts: {reason}", now)
-                return True
+            took = f"delivered to {', '.join(delivered)}" if delivered else ""
+            if not delivery.failed and not refused:
+                sent = replace(state, state="sent", next_at=now, reason="", last_error="")
+                tags = tuple(tag for tag in record.tags if tag != ALERT_PENDING)
+                uow.exceptions.change(record.exception_id, _with_alert(record, sent, tags), now)
+                summary = f"SLA alert sent to {', '.join(delivered)} (attempt {attempts})"
+                uow.timeline.append([_line(record, now, summary, sent)])
+                return "sent"
+            if not delivery.failed:  # no sink can take it any more, and one refused it
+                refusals = ", ".join(f"{sink} {code}" for sink, code in refused.items())
+                self._give_up(uow, record, state, _joined(f"refused by {refusals}", took), now)
+                return "failed"
+            if attempts >= self.retry.max_attempts:
+                spent = _joined(_attempts(attempts), state.reason, took)
+                self._give_up(uow, record, state, spent, now)
+                return "failed"
             log.warning(
                 "SLA alert %s not delivered (attempt %d of %d), next at %s: %s",
                 record.exception_id,
-                claim.attempts,
+                attempts,
                 self.retry.max_attempts,
-                claim.next_at.isoformat(),
-                reason,
+                state.next_at.isoformat(),
+                state.last_error,
             )
             uow.exceptions.change(record.exception_id, _with_alert(record, state), now)
-            summary = (
-                f"SLA alert not delivered (attempt {claim.attempts} of "
-                f"{self.retry.max_attempts}): {reason}; next try {claim.next_at.isoformat()}"
+            summary = _joined(
+                f"SLA alert not delivered (attempt {attempts} of {self.retry.max_attempts}): "
+                f"{state.reason}",
+                took,
+                f"next try {state.next_at.isoformat()}",
             )
             uow.timeline.append([_line(record, now, summary, state)])
-            return False
+            return "pending"
 
     def _give_up(
         self,
@@ -265,8 +341,9 @@ class AlertQueue:
         reason: str,
         now: datetime,
     ) -> None:
-        log.error("SLA alert %s given up: %s", record.exception_id, reason)
-        failed = replace(state, state="failed", last_error=reason)
+        """Mark the alert failed: ``reason`` (sink names and codes only) goes on the timeline."""
+        log.error("SLA alert %s given up: %s (%s)", record.exception_id, reason, state.last_error)
+        failed = replace(state, state="failed", reason=reason)
         tags = (*(tag for tag in record.tags if tag != ALERT_PENDING), ALERT_FAILED)
         uow.exceptions.change(record.exception_id, _with_alert(record, failed, tags), now)
         line = f"SLA alert failed, no more tries: {reason}"
@@ -277,7 +354,8 @@ class AlertQueue:
         query = ExceptionQuery(
             statuses=("resolved", "replayed"),
             tag=ALERT_PENDING,
-            # An SLA exception is last seen when raised: an older one is past the deadline.
+            # An SLA exception is last seen when raised: one settled since is found within the
+            # deadline (an alert tagged again later: see "Limits" in docs/sla.md).
             since=now - self.retry.deadline,
             limit=ALERTS_PER_SWEEP,
         )
@@ -298,6 +376,49 @@ class AlertQueue:
         return withdrawn
 
 
+@dataclass(frozen=True, slots=True)
+class _GivenUp:
+    """A claim that found the alert spent (out of attempts, or past the deadline)."""
+
+
+_GIVEN_UP = _GivenUp()
+
+
+def _owed(uow: UnitOfWork) -> Iterable[ExceptionRecord]:
+    """Every unsettled exception tagged ``alert-pending``, a page at a time (a record moved
+    between pages by a concurrent write may come twice, or wait for the next sweep)."""
+    offset = 0
+    while True:
+        page = uow.exceptions.search(
+            ExceptionQuery(statuses=UNSETTLED, tag=ALERT_PENDING, limit=OWED_PAGE, offset=offset)
+        )
+        yield from page
+        if len(page) < OWED_PAGE:
+            return
+        offset += OWED_PAGE
+
+
+def _errors(delivery: Delivery) -> dict[str, Exception]:
+    return {**delivery.refused, **delivery.failed}
+
+
+def _codes(errors: dict[str, Exception]) -> str:
+    """``webhook http_503, email smtp_421``: the sinks that failed and how, in codes."""
+    return ", ".join(f"{sink} {error_code(error)}" for sink, error in errors.items())
+
+
+def _joined(*parts: str) -> str:
+    return "; ".join(part for part in parts if part)
+
+
+def _attempts(count: int) -> str:
+    return "1 attempt" if count == 1 else f"{count} attempts"
+
+
+def _hours(window: timedelta) -> str:
+    return f"{window.total_seconds() / 3600:g} h"
+
+
 def _with_alert(
     record: ExceptionRecord, state: AlertState, tags: tuple[str, ...] | None = None
 ) -> ExceptionChange:
@@ -314,5 +435,5 @@ def _line(record: ExceptionRecord, now: datetime, summary: str, state: AlertStat
         rule=f"sla:{record.request.get('rule', '')}",
         correlation_id=record.order_id,
         causation_id=record.exception_id,
-        detail={"alert": state.as_json()},
+        detail={"alert": state.public_json()},
     )

@@ -210,7 +210,9 @@ class AccessStore:
         overlap: timedelta = timedelta(hours=24),
     ) -> IssuedKey:
         """A new key for ``partner_id``. ``rotate`` names a key of the same partner that keeps
-        working for ``overlap`` more (then expires), so clients can switch without downtime."""
+        working for ``overlap`` more (then expires), so clients can switch without downtime. With
+        ``rotate`` and no ``expires_at``, the new key lives as long, from now, as the rotated one
+        was set to live (created to expiry), or never expires when it did not."""
         partner = self.partner(partner_id)
         _fits(label, "label", NAME_LENGTH)
         wanted = frozenset(scopes)
@@ -238,6 +240,10 @@ class AccessStore:
                     )
                 if old.revoked_at is not None:
                     raise AccessError(f"key {rotate!r} is revoked", field="rotate", status=409)
+                if expires_at is None and old.expires_at is not None:
+                    # A rotation renews the key; it must not turn a key that expires into one
+                    # that never does.
+                    expires_at = now + (old.expires_at - old.created_at)
                 until = now + overlap
                 if old.expires_at is None or old.expires_at > until:
                     c.execute(

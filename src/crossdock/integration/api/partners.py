@@ -56,6 +56,8 @@ class NewKey(RequestDocument):
     scopes: list[ScopeName] = Field(min_length=1)
     label: str = ""
     expires_at: AwareDatetime | None = None
+    """When the key stops working; none: never — or, with ``rotate``, as long after now as the
+    rotated key was set to live (created to expiry)."""
     rotate: str | None = None
     """A key of the same partner to replace: it keeps working for ``overlap_hours`` more."""
     overlap_hours: float = Field(default=24, ge=0, le=24 * 30)

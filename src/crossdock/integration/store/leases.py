@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, case, delete, or_, select, update
+from sqlalchemy import Engine, case, delete, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crossdock.integration.store import schema as t
@@ -42,7 +42,12 @@ class SqlLeaseStore:
                 )
                 .values(
                     holder=holder,
-                    acquired_at=case((leases.c.holder == holder, leases.c.acquired_at), else_=now),
+                    # Bound through the column's own type (UTC on every database): a bare
+                    # ``now`` would be a plain DateTime, kept on SQLite in its own zone.
+                    acquired_at=case(
+                        (leases.c.holder == holder, leases.c.acquired_at),
+                        else_=literal(now, leases.c.acquired_at.type),
+                    ),
                     expires_at=until,
                 )
             )

@@ -10,6 +10,7 @@ import threading
 from dataclasses import replace
 from datetime import datetime
 
+from crossdock.integration.store.memory_tables import utc
 from crossdock.orchestration.leases import LeaseRecord
 
 
@@ -21,6 +22,8 @@ class MemoryLeaseStore:
         self._lock = threading.Lock()
 
     def acquire(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        # Kept in UTC, as the SQL adapter keeps them (and naive times refused alike).
+        now, until = utc(now), utc(until)
         with self._lock:
             current = self._leases.get(name)
             if current is not None and current.holder == holder:

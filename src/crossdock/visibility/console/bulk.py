@@ -4,23 +4,36 @@ Each exception is handled on its own, through the same desk method as its single
 (sent again as stored), resolve, assign, tag, untag — in a transaction of its own. One that is
 refused (an unknown id, one already resolved) is reported with the reason and the others go on;
 one whose retry would send nothing (already done, already queued) is reported as skipped with
-why. The report names every id, so nothing is half done silently.
+why. One the database would not save (it did not answer, or refused the change) is refused too,
+and the others go on. The report names every id, so nothing is half done silently; it is
+recorded (audited) once, whatever happens, even when something unexpected stops the bulk.
 
 A bulk is refused as a whole, before anything is done, when it names no exception, more than
-:data:`BULK_CAP`, no action the console knows, or a tag action without tags.
+:data:`BULK_CAP`, no action the console knows, a tag action without tags, or a value the
+exceptions table cannot hold (:func:`storable`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from crossdock.core.errors import BusinessRuleViolation
+import anyio
+
+from crossdock.core.errors import BusinessRuleViolation, RetryableError
 from crossdock.orchestration.exception_desk import ExceptionDesk, ExceptionSettled, UnknownException
+
+log = logging.getLogger("crossdock.console")
 
 BULK_CAP = 200
 """The most exceptions one bulk action takes (more is a replay by filter's job)."""
+BULK_FIELDS = BULK_CAP * 2 + 20
+"""The most fields a bulk form may carry: an ``id`` and a ``page_id`` per exception, and the
+bar's own few. A post with more is refused whole, unread."""
+ASSIGNEE_LENGTH = 128
+"""The longest assignee an exception holds (the width of ``exceptions.assignee``)."""
 
 BulkVerb = Literal["retry", "resolve", "assign", "tag", "untag"]
 BULK_VERBS: tuple[BulkVerb, ...] = ("retry", "resolve", "assign", "tag", "untag")
@@ -28,8 +41,34 @@ BULK_VERBS: tuple[BulkVerb, ...] = ("retry", "resolve", "assign", "tag", "untag"
 Outcome = Literal["done", "skipped", "refused"]
 
 
-class BulkRefused(BusinessRuleViolation):
-    """The bulk as a whole cannot run, and nothing of it was done (see the module docstring)."""
+class FieldRefused(BusinessRuleViolation):
+    """What an operator typed in ``field`` cannot be stored on an exception."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class BulkRefused(FieldRefused):
+    """The bulk as a whole cannot run, and nothing of it was done (see the module docstring);
+    ``field`` names the form's field at fault, when one is."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(field, message)
+
+
+def storable(field: str, value: str, *, limit: int | None = None) -> str:
+    """``value``, when an exception can hold it in ``field`` (the note, the assignee, a tag):
+    at most ``limit`` characters, and no NUL character, which PostgreSQL refuses in any text.
+    :class:`FieldRefused` names the field otherwise: the single actions and the bulk ones check
+    what they are given before the database would refuse it halfway."""
+    if "\x00" in value:
+        raise FieldRefused(field, f"The {field} cannot hold a NUL character.")
+    if limit is not None and len(value) > limit:
+        raise FieldRefused(
+            field, f"The {field} is {len(value)} characters long: at most {limit} can be stored."
+        )
+    return value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,8 +89,8 @@ class BulkAction:
     def from_form(cls, fields: Mapping[str, Sequence[str]]) -> BulkAction:
         """The action a posted bulk form describes (every value of each field): ``verb``, the
         ticked ``id`` fields, and with ``all`` ticked every ``page_id`` (the page's exceptions);
-        ``note``, ``assignee``, ``tags`` (comma or space separated). :class:`BulkRefused` when
-        it cannot run."""
+        ``note``, ``assignee``, ``tags`` (comma or space separated), each kept only for the verb
+        that uses it. :class:`BulkRefused` when it cannot run."""
 
         def first(name: str) -> str:
             return next(iter(fields.get(name, ())), "").strip()
@@ -76,8 +115,23 @@ class BulkAction:
         tags = tuple(dict.fromkeys(first("tags").replace(",", " ").split()))
         if verb in ("tag", "untag") and not tags:
             raise BulkRefused(f"Name the tags to {'add' if verb == 'tag' else 'remove'}.")
+        try:
+            note = storable("note", first("note")) if verb == "resolve" else ""
+            assignee = (
+                storable("assignee", first("assignee"), limit=ASSIGNEE_LENGTH)
+                if verb == "assign"
+                else ""
+            )
+            if verb in ("tag", "untag"):
+                tags = tuple(storable("tags", tag) for tag in tags)
+        except FieldRefused as refused:
+            raise BulkRefused(f"{refused} Nothing was done.", field=refused.field) from None
         return cls(
-            verb=verb, exception_ids=ids, note=first("note"), assignee=first("assignee"), tags=tags
+            verb=verb,
+            exception_ids=ids,
+            note=note,
+            assignee=assignee,
+            tags=tags if verb in ("tag", "untag") else (),
         )
 
     def detail(self) -> dict[str, Any]:
@@ -111,6 +165,14 @@ class BulkReport:
 
     action: BulkAction
     outcomes: tuple[BulkOutcome, ...]
+    stopped: str = ""
+    """What stopped the bulk before its last exception (something unexpected), or empty: every
+    exception has its outcome."""
+
+    @property
+    def not_reached(self) -> tuple[str, ...]:
+        """The exceptions a stopped bulk never came to (none when it ran to the end)."""
+        return self.action.exception_ids[len(self.outcomes) :]
 
     def count(self, outcome: Outcome) -> int:
         """How many exceptions had ``outcome``."""
@@ -130,13 +192,38 @@ class BulkReport:
             "skipped": self.count("skipped"),
             "refused": self.count("refused"),
             **self.action.detail(),
+            **(
+                {"stopped": self.stopped, "not_reached": list(self.not_reached)}
+                if self.stopped
+                else {}
+            ),
         }
 
 
-async def carry_out(desk: ExceptionDesk, action: BulkAction, *, by: str) -> BulkReport:
-    """Apply ``action`` to each of its exceptions in turn, as operator ``by``."""
-    outcomes = [await _one(desk, action, exception_id, by) for exception_id in action.exception_ids]
-    return BulkReport(action=action, outcomes=tuple(outcomes))
+async def carry_out(
+    desk: ExceptionDesk,
+    action: BulkAction,
+    *,
+    by: str,
+    record: Callable[[BulkReport], Awaitable[None]],
+) -> BulkReport:
+    """Apply ``action`` to each of its exceptions in turn, as operator ``by``, and hand the
+    report to ``record`` (the audit) once, whatever happens: when the last exception is done,
+    or, when something unexpected escapes, with what was done until then (the error goes on
+    to the caller). ``record`` runs shielded, so an abandoned request is recorded too."""
+    outcomes: list[BulkOutcome] = []
+    stopped = ""
+    try:
+        for exception_id in action.exception_ids:
+            outcomes.append(await _one(desk, action, exception_id, by))
+    except BaseException as unexpected:
+        stopped = unexpected.__class__.__name__
+        raise
+    finally:
+        report = BulkReport(action=action, outcomes=tuple(outcomes), stopped=stopped)
+        with anyio.CancelScope(shield=True):
+            await record(report)
+    return report
 
 
 async def _one(desk: ExceptionDesk, action: BulkAction, exception_id: str, by: str) -> BulkOutcome:
@@ -166,3 +253,11 @@ async def _one(desk: ExceptionDesk, action: BulkAction, exception_id: str, by: s
         return outcome("refused", f"already {settled.record.status}: it cannot change any more")
     except BusinessRuleViolation as refusal:
         return outcome("refused", str(refusal))
+    except RetryableError:
+        # The store's message holds the SQL and its parameters: the log keeps it, the page not.
+        log.warning(
+            "bulk %s: exception %s could not be saved", action.verb, exception_id, exc_info=True
+        )
+        return outcome(
+            "refused", "could not be saved: the database refused the change or did not answer"
+        )

@@ -6,12 +6,15 @@ through a queue that does not change shows each exception once). The total is sh
 per-system, per-status counts give it for free: filtered by status and system only. Any other
 filter would need a count query of its own, so the page then says only whether there is a next one
 (it reads one exception more than it shows).
+
+A replay by filter takes what the filtered queue lists (:func:`replay_scope`), unsettled ones only,
+at most :data:`REPLAY_CAP` at a time, and says when more match.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from crossdock.orchestration.exception_desk import ExceptionDesk
@@ -26,22 +29,30 @@ from crossdock.visibility.console.views import PREFIX
 
 PAGE_SIZE = 50
 """Exceptions on one page of the queue."""
+LAST_PAGE = 10_000
+"""The furthest page the queue goes to (half a million exceptions in); a larger number reads as
+the first page, as anything else that is not a page number does."""
+REPLAY_CAP = 200
+"""The most exceptions one replay by filter takes (the most recently seen first)."""
 FILTERS = ("status", "system", "order_id", "error_type", "tag", "assignee")
 """The query parameters that narrow the queue (``status`` empty: the unsettled ones)."""
+REPLAYABLE: tuple[ExceptionStatus, ...] = tuple(s for s in EXCEPTION_STATUSES if s != "resolved")
+"""The statuses a replay by filter takes when the queue is filtered to one of them."""
 
 
 def exception_filter(
     source: Mapping[str, str], *, limit: int = 200, offset: int = 0
 ) -> ExceptionQuery:
     """The query the filters in ``source`` (a query string or a form) describe; an empty field
-    leaves its filter open, an empty ``status`` means open and assigned."""
+    leaves its filter open, an empty ``status`` (or one the queue does not know) means open and
+    assigned."""
 
     def given(name: str) -> str | None:
         return source.get(name, "").strip() or None
 
     status = source.get("status", "").strip()
-    statuses: tuple[ExceptionStatus, ...] = tuple(s for s in EXCEPTION_STATUSES if s == status) or (
-        UNSETTLED if status == "" else ()
+    statuses: tuple[ExceptionStatus, ...] = (
+        tuple(s for s in EXCEPTION_STATUSES if s == status) or UNSETTLED
     )
     return ExceptionQuery(
         statuses=statuses,
@@ -56,9 +67,14 @@ def exception_filter(
 
 
 def page_number(source: Mapping[str, str]) -> int:
-    """The page ``source`` asks for, from 1; anything else reads as the first."""
+    """The page ``source`` asks for, from 1 to :data:`LAST_PAGE`; anything else (``²``, ``-1``,
+    a number past the last page) reads as the first."""
     text = source.get("page", "").strip()
-    return int(text) if text.isdigit() and int(text) > 0 else 1
+    # ASCII digits only: str.isdigit() also takes "²" and other digits int() refuses.
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(LAST_PAGE)):
+        return 1
+    number = int(text)
+    return number if 1 <= number <= LAST_PAGE else 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,6 +122,9 @@ def queue_page(desk: ExceptionDesk, source: Mapping[str, str]) -> QueuePage:
     """The page of the queue that ``source`` (the query string) asks for. Blocking: run it with
     the desk's ``run``."""
     number = page_number(source)
+    filters = {name: source[name].strip() for name in FILTERS if source.get(name, "").strip()}
+    if _unmatchable(source):
+        return QueuePage(records=(), number=1, more=False, total=0, filters=filters)
     query = exception_filter(source, limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE)
     found = desk.search(query)
     return QueuePage(
@@ -113,8 +132,14 @@ def queue_page(desk: ExceptionDesk, source: Mapping[str, str]) -> QueuePage:
         number=number,
         more=len(found) > PAGE_SIZE,
         total=_total(desk, query),
-        filters={name: source[name].strip() for name in FILTERS if source.get(name, "").strip()},
+        filters=filters,
     )
+
+
+def _unmatchable(source: Mapping[str, str]) -> bool:
+    """Whether a filter holds a NUL character: no exception holds one (the console refuses
+    them, and PostgreSQL refuses them in any text, even to compare with)."""
+    return any("\x00" in source.get(name, "") for name in FILTERS)
 
 
 def _total(desk: ExceptionDesk, query: ExceptionQuery) -> int | None:
@@ -129,3 +154,46 @@ def _total(desk: ExceptionDesk, query: ExceptionQuery) -> int | None:
         for status, count in counts.get(system, {}).items()
         if not query.statuses or status in query.statuses
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayScope:
+    """What one replay by filter takes: the unsettled exceptions the queue lists at the same
+    filters, at most :data:`REPLAY_CAP` of them, most recently seen first."""
+
+    query: ExceptionQuery | None
+    """What the exception desk replays; None when the filters can match nothing it would
+    replay (:attr:`why_nothing` says why)."""
+    more: bool
+    """More than :data:`REPLAY_CAP` match: the replay takes the first ones only."""
+    matching: int | None
+    """How many match in all, when :attr:`more` and the count comes cheap (see the module
+    docstring); None otherwise."""
+    why_nothing: str = ""
+    """Why the replay takes nothing whatever the queue holds, when it does not (:attr:`query`
+    None)."""
+
+
+def replay_scope(desk: ExceptionDesk, source: Mapping[str, str]) -> ReplayScope:
+    """The replay that the filters in ``source`` ask for (the queue's: :data:`FILTERS`). It
+    reads one exception past the cap to say whether more match. Blocking: run it with the
+    desk's ``run``."""
+    if _unmatchable(source):
+        return ReplayScope(
+            query=None,
+            more=False,
+            matching=0,
+            why_nothing="No exception matches a filter holding a NUL character.",
+        )
+    query = exception_filter(source, limit=REPLAY_CAP)
+    statuses = tuple(s for s in query.statuses if s in REPLAYABLE)
+    if not statuses:
+        return ReplayScope(
+            query=None,
+            more=False,
+            matching=0,
+            why_nothing="Resolved exceptions are never replayed.",
+        )
+    query = replace(query, statuses=statuses)
+    more = bool(desk.search(replace(query, limit=1, offset=REPLAY_CAP)))
+    return ReplayScope(query=query, more=more, matching=_total(desk, query) if more else None)

@@ -246,6 +246,7 @@ def partner_routes(router: APIRouter, views: ConsoleViews) -> None:
         try:
             partner, old = await _partner_and_key(views, partner_id, key_id)
             overlap = draft.overlap()
+            # No days given: the store gives the new key the old one's lifetime, from now.
             issued = await views.call(
                 access.create_key,
                 partner_id,

@@ -2,9 +2,10 @@
 check, the CSRF check and the audit entry each action writes.
 
 Forms are plain ``application/x-www-form-urlencoded`` posts, parsed here (the console needs no
-multipart parser). A page answers with the whole document; HTMX (``hx-boost``) swaps its body in
-place, and after an action the console answers a boosted request with ``HX-Location`` and a plain
-one with a 303, so both land on the page the action leads to (post, redirect, get).
+multipart parser), at most :data:`FORM_FIELDS` fields each: a post with more is refused unread.
+A page answers with the whole document; HTMX (``hx-boost``) swaps its body in place, and after
+an action the console answers a boosted request with ``HX-Location`` and a plain one with a 303,
+so both land on the page the action leads to (post, redirect, get).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode
@@ -35,6 +36,10 @@ PREFIX = "/console"
 AUDIT_REMOTE = "console"
 """The ``remote`` of the audit entries the console writes (the client address is in detail)."""
 
+FORM_FIELDS = 1000
+"""The most fields a console form may carry: the bulk bar (two per exception on a ticked page,
+200 at most) sends the most. A post with more is refused before any of it is read."""
+
 T = TypeVar("T")
 
 
@@ -43,6 +48,19 @@ class Form:
     """A posted form's fields (the first value of each)."""
 
     fields: dict[str, str]
+    values: dict[str, list[str]] = field(default_factory=dict)
+    """Every value of each field, in the order posted (ticked checkboxes share one name)."""
+    too_many_fields: bool = False
+    """The post carried more than :data:`FORM_FIELDS` fields and was not read (it is empty)."""
+
+    def every(self, name: str) -> list[str]:
+        """Every value of one field, as posted; none when absent."""
+        return self.values.get(name, [])
+
+    @property
+    def size(self) -> int:
+        """How many fields the post carried (each value of a repeated one counts)."""
+        return sum(len(values) for values in self.values.values())
 
     def get(self, name: str, default: str = "") -> str:
         """One field, stripped; ``default`` when absent."""
@@ -132,17 +150,34 @@ class ConsoleViews:
         return await anyio.to_thread.run_sync(self.sessions.operator, cookie)
 
     async def form(self, request: Request) -> Form:
-        """The posted form."""
-        parsed = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
-        return Form({name: values[0] for name, values in parsed.items()})
+        """The posted form; an empty one marked ``too_many_fields`` when it carries more than
+        :data:`FORM_FIELDS` (counted before anything is parsed)."""
+        body = (await request.body()).decode("utf-8", "replace")
+        try:
+            parsed = parse_qs(body, keep_blank_values=True, max_num_fields=FORM_FIELDS)
+        except ValueError:  # "Max number of fields exceeded"
+            return Form({}, too_many_fields=True)
+        return Form({name: values[0] for name, values in parsed.items()}, values=parsed)
 
     async def action(self, request: Request) -> tuple[Operator, Form] | Response:
-        """Check a POST: a logged-in operator and the session's CSRF token (form field ``csrf``
-        or header ``X-CSRF-Token``). Answers the operator and the form, or the refusal."""
+        """Check a POST: a logged-in operator, a form of at most :data:`FORM_FIELDS` fields and
+        the session's CSRF token (form field ``csrf`` or header ``X-CSRF-Token``). Answers the
+        operator and the form, or the refusal."""
         operator = await self.operator(request)
         if operator is None:
             return self.login_redirect(request)
         form = await self.form(request)
+        if form.too_many_fields:
+            await self.audit(
+                request, operator, "console.form", outcome="refused", error="too many fields"
+            )
+            return self.page(
+                "error.html",
+                operator,
+                status_code=422,
+                title="Refused",
+                message=f"This form carries more than {FORM_FIELDS} fields: nothing was done.",
+            )
         token = form.get("csrf") or request.headers.get("x-csrf-token", "")
         if not self.sessions.csrf_matches(request.cookies.get(COOKIE), token):
             await self.audit(request, operator, "console.csrf", outcome="refused")
