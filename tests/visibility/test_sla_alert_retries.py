@@ -22,14 +22,10 @@ import pytest
 from crossdock.core.errors import RetryableError
 from crossdock.orchestration.retry import RetryPolicy
 from crossdock.orchestration.store_ops import ExceptionChange, ExceptionRecord
+from crossdock.visibility.alert_state import ALERT_FAILED, ALERT_PENDING
 from crossdock.visibility.alerts import Alert, WebhookAlertSink
 from crossdock.visibility.sla import SlaMonitor
-from crossdock.visibility.sla_alerts import (
-    ALERT_FAILED,
-    ALERT_PENDING,
-    ALERT_RETRY,
-    ALERTS_PER_SWEEP,
-)
+from crossdock.visibility.sla_alerts import ALERT_RETRY, ALERTS_PER_SWEEP
 from crossdock.visibility.sla_policy import SlaPolicy
 from engine.hub import Hub
 from postgres import DATABASES, empty_database

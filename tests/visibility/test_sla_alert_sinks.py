@@ -21,9 +21,9 @@ import httpx
 import pytest
 
 from crossdock.core.errors import PermanentError, RetryableError
+from crossdock.visibility.alert_state import ALERT_FAILED
 from crossdock.visibility.alerts import Alert, WebhookAlertSink
 from crossdock.visibility.sla import SlaMonitor
-from crossdock.visibility.sla_alerts import ALERT_FAILED
 from crossdock.visibility.sla_policy import SlaPolicy
 from engine.hub import Hub
 

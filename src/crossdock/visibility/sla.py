@@ -35,8 +35,9 @@ from crossdock.orchestration.leases import Lease, LeaseStore
 from crossdock.orchestration.retry import RetryPolicy
 from crossdock.orchestration.store import OrderRow, Store, TimelineEntry, UnitOfWork
 from crossdock.orchestration.store_ops import HUB_SYSTEM, ExceptionRecord
+from crossdock.visibility.alert_state import ALERT_PENDING, pending_alert
 from crossdock.visibility.alerts import AlertFanOut, AlertSink
-from crossdock.visibility.sla_alerts import ALERT_PENDING, ALERT_RETRY, AlertQueue, pending_alert
+from crossdock.visibility.sla_alerts import ALERT_RETRY, AlertQueue
 from crossdock.visibility.sla_policy import Breach, SlaPolicy, SlaRule
 
 S = OrderStatus

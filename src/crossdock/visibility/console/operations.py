@@ -1,6 +1,5 @@
-"""The console's operator pages: the exception queue (paged and filtered; triage, retry with an
-edited request, resolve, bulk actions on the ticked exceptions, replay by filter with a dry run)
-and the systems (pause, resume).
+"""The console's exception pages: the queue (paged and filtered; triage, retry with an edited
+request, resolve, bulk actions on the ticked exceptions, replay by filter with a dry run).
 
 Every action goes through the desk the operator API uses and writes one audit entry
 (``console.<what>``), refused actions included.
@@ -20,7 +19,6 @@ from crossdock.core.errors import BusinessRuleViolation
 from crossdock.orchestration.exception_desk import ReplayReport, UnknownException
 from crossdock.orchestration.intake import InvalidDocument
 from crossdock.orchestration.store_ops import EXCEPTION_STATUSES, ExceptionRecord
-from crossdock.orchestration.system_desk import UnknownSystem
 from crossdock.visibility.console.bulk import (
     ASSIGNEE_LENGTH,
     BULK_CAP,
@@ -48,14 +46,12 @@ FLASHES = {
     "resolved": "Resolved.",
     "assigned": "Assignment saved.",
     "tagged": "Tags saved.",
-    "paused": "Paused: its deliveries wait in its queue.",
-    "resumed": "Resumed: its backlog drains in order.",
 }
 """What the page says after an action (the action's redirect names one by key)."""
 
 
 def operations_routes(router: APIRouter, views: ConsoleViews) -> None:
-    """Add the exception, replay and system routes to the console's ``router``."""
+    """Add the exception and replay routes to the console's ``router``."""
     exceptions, systems = views.exceptions, views.systems
 
     async def queue(
@@ -210,43 +206,6 @@ def operations_routes(router: APIRouter, views: ConsoleViews) -> None:
         response = await queue(request, operator, source=filters, report=report, scope=scope)
         response.headers["HX-Push-Url"] = _queue_url(filters)
         return response
-
-    # ------------------------------------------------------------------ systems
-
-    @router.get("/systems")
-    async def systems_page(request: Request, flash: str = "") -> Response:
-        operator = await views.operator(request)
-        if operator is None:
-            return views.login_redirect(request)
-        statuses = await systems.run(systems.status)
-        return views.page("systems.html", operator, systems=statuses, flash=FLASHES.get(flash, ""))
-
-    @router.post("/systems/{name}/{verb}")
-    async def system_action(request: Request, name: str, verb: str) -> Response:
-        checked = await views.action(request)
-        if isinstance(checked, Response):
-            return checked
-        operator, form = checked
-        try:
-            if verb == "pause":
-                reason = form.get("reason")
-                await systems.run(systems.pause, name, by=operator.name, reason=reason)
-            elif verb == "resume":
-                await systems.run(systems.resume, name, by=operator.name)
-            else:
-                return views.page(
-                    "error.html", operator, status_code=404, title="No such action", message=verb
-                )
-        except UnknownSystem as unknown:
-            return views.page(
-                "error.html",
-                operator,
-                status_code=404,
-                title="No such system",
-                message=str(unknown),
-            )
-        await views.audit(request, operator, f"console.system.{verb}", system=name)
-        return views.go(request, "/systems", flash=f"{verb}d")
 
 
 def _queue_url(filters: Mapping[str, str]) -> str:

@@ -31,6 +31,7 @@ from crossdock.visibility.console.order_filters import PAGE_SIZE, OrderFilters
 from crossdock.visibility.console.order_view import Swimlanes, lifecycle
 from crossdock.visibility.console.partners import partner_routes
 from crossdock.visibility.console.session import COOKIE, ConsoleSessions, LoginRefused
+from crossdock.visibility.console.systems import system_routes
 from crossdock.visibility.console.views import PREFIX, ConsoleViews
 from crossdock.visibility.kpi_report import KpiReport
 from crossdock.visibility.kpis import Kpis
@@ -216,6 +217,7 @@ def console_router(
         )
 
     operations_routes(router, views)
+    system_routes(router, views)
     partner_routes(router, views)
     return router
 
