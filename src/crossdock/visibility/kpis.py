@@ -3,7 +3,7 @@
 :class:`Kpis` reads through the store's ports, in one read-only unit of work, so every adapter
 (memory, SQLite, PostgreSQL) answers the same. The price is a scan: every order still open or
 closed in the window is loaded with its timeline and deliveries (orders closed before the window
-and orders received after it are skipped), about a millisecond per order on SQLite
+and orders received after it are skipped), about half a millisecond per order on SQLite
 (``crossdock bench kpis``, ``docs/benchmarks.md``). The console's overview and the Prometheus
 gauges therefore share :meth:`Kpis.recent`: the last day's report, computed at most once a minute
 whoever asks. A larger estate wants SQL aggregates in a read model (``docs/kpis.md``).
