@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,7 +19,6 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from credentials import admin_key
 from crossdock.core.order import OrderStatus
 from crossdock.integration.access.records import AuditQuery
 from crossdock.orchestration.store_ops import ExceptionRecord
@@ -35,18 +34,6 @@ def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ConsoleHub]:
         built = ConsoleHub(url)
         yield built
         built.close()
-
-
-@pytest.fixture
-async def operator(hub: ConsoleHub) -> AsyncIterator[httpx.AsyncClient]:
-    """A browser logged in to the console with an admin key."""
-    transport = httpx.ASGITransport(app=hub.app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        response = await http.post(
-            "/console/login", data={"key": admin_key(hub.access), "next": "/console"}
-        )
-        assert response.status_code == 303
-        yield http
 
 
 async def csrf(http: httpx.AsyncClient) -> str:

@@ -6,31 +6,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
 import pytest
 
-from credentials import admin_key, bearer, partner_key
+from credentials import bearer, partner_key
 from crossdock.integration.access.records import AuditQuery
 from crossdock.integration.subscriptions.store import SubscriptionStore
 
 from .console_hub import ConsoleHub
 
 ACME = {"partner_id": "acme", "name": "Acme Retail", "customer_ids": "C-A", "rate_limit": ""}
-
-
-@pytest.fixture
-async def operator(hub: ConsoleHub) -> AsyncIterator[httpx.AsyncClient]:
-    """A browser (a client with a cookie jar) logged in to the console with an admin key."""
-    transport = httpx.ASGITransport(app=hub.app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        response = await http.post(
-            "/console/login", data={"key": admin_key(hub.access), "next": "/console"}
-        )
-        assert response.status_code == 303
-        yield http
 
 
 async def csrf(http: httpx.AsyncClient, path: str = "/console/partners") -> str:
